@@ -1,0 +1,434 @@
+//! Python's `%` string formatting with a mapping, which is what Supervisor
+//! 4.3's `%(name)s` expansion is, and Python's `repr()` of strings, which
+//! its error messages quote values with.
+//!
+//! Supported: `%(name)` followed by flags (`#0- +`), width, precision and
+//! any conversion (`s r a d i u o x X e E f F g G c`), and `%%`. A
+//! conversion without a name (`%s`) is rejected instead of dumping the whole
+//! expansion table into the value as 4.3 does (docs/compat.md).
+
+use std::collections::BTreeMap;
+
+/// A value available to expansion: `process_num` and `numprocs` are
+/// integers, everything else is a string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PyValue {
+    Str(String),
+    Int(i64),
+}
+
+/// Names available to one expansion, sorted as 4.3 lists them in errors.
+pub type Expansions = BTreeMap<String, PyValue>;
+
+/// Python `repr()` of a string: single quotes unless the text has a single
+/// quote and no double quote; backslash escapes for control characters.
+pub fn repr_str(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || (0x7f..0xa0).contains(&(c as u32)) => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_whitespace() && c != ' ' => {
+                let n = c as u32;
+                if n <= 0xff {
+                    out.push_str(&format!("\\x{n:02x}"));
+                } else {
+                    out.push_str(&format!("\\u{n:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Why a format string could not be expanded, worded as Python's errors.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FormatError {
+    /// A `%(name)` not in the table (the message is the KeyError's `'name'`).
+    UnknownName(String),
+    /// Anything else, with Python's text (`incomplete format`, ...).
+    Bad(String),
+}
+
+struct Spec {
+    flags: String,
+    width: Option<usize>,
+    precision: Option<usize>,
+    conv: char,
+}
+
+/// Expands `s` like Python's `s % expansions`.
+pub fn format(s: &str, expansions: &Expansions) -> Result<String, FormatError> {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c != '%' {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        i += 1;
+        if i >= chars.len() {
+            return Err(FormatError::Bad("incomplete format".into()));
+        }
+        let mut name: Option<String> = None;
+        if chars[i] == '(' {
+            let mut depth = 1;
+            let start = i + 1;
+            let mut j = start;
+            while j < chars.len() && depth > 0 {
+                match chars[j] {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                j += 1;
+            }
+            if depth > 0 {
+                return Err(FormatError::Bad("incomplete format key".into()));
+            }
+            name = Some(chars[start..j - 1].iter().collect());
+            i = j;
+        }
+        let mut flags = String::new();
+        while i < chars.len() && "#0- +".contains(chars[i]) {
+            flags.push(chars[i]);
+            i += 1;
+        }
+        let width = read_number(&chars, &mut i)?;
+        let mut precision = None;
+        if i < chars.len() && chars[i] == '.' {
+            i += 1;
+            precision = Some(read_number(&chars, &mut i)?.unwrap_or(0));
+        }
+        while i < chars.len() && "hlL".contains(chars[i]) {
+            i += 1;
+        }
+        if i >= chars.len() {
+            return Err(FormatError::Bad("incomplete format".into()));
+        }
+        let conv = chars[i];
+        let conv_index = i;
+        i += 1;
+        if conv == '%' && name.is_none() {
+            out.push('%');
+            continue;
+        }
+        if !"sradiuoxXeEfFgGc%".contains(conv) {
+            return Err(FormatError::Bad(format!(
+                "unsupported format character {} (0x{:x}) at index {}",
+                repr_str(&conv.to_string()),
+                conv as u32,
+                conv_index
+            )));
+        }
+        let Some(name) = name else {
+            return Err(FormatError::Bad(format!(
+                "'%{conv}' has no name: write %(name){conv} to insert a value, or %% for a literal %"
+            )));
+        };
+        let value = expansions
+            .get(&name)
+            .ok_or_else(|| FormatError::UnknownName(repr_str(&name)))?;
+        let spec = Spec {
+            flags,
+            width,
+            precision,
+            conv,
+        };
+        out.push_str(&convert(value, &spec)?);
+    }
+    Ok(out)
+}
+
+fn read_number(chars: &[char], i: &mut usize) -> Result<Option<usize>, FormatError> {
+    if *i < chars.len() && chars[*i] == '*' {
+        return Err(FormatError::Bad("* wants int".into()));
+    }
+    let start = *i;
+    while *i < chars.len() && chars[*i].is_ascii_digit() {
+        *i += 1;
+    }
+    if *i == start {
+        return Ok(None);
+    }
+    let digits: String = chars[start..*i].iter().collect();
+    digits
+        .parse()
+        .map(Some)
+        .map_err(|_| FormatError::Bad("width too big".into()))
+}
+
+fn type_name(v: &PyValue) -> &'static str {
+    match v {
+        PyValue::Str(_) => "str",
+        PyValue::Int(_) => "int",
+    }
+}
+
+fn convert(value: &PyValue, spec: &Spec) -> Result<String, FormatError> {
+    let left = spec.flags.contains('-');
+    let zero = spec.flags.contains('0') && !left;
+    let alt = spec.flags.contains('#');
+    let sign_plus = spec.flags.contains('+');
+    let sign_space = spec.flags.contains(' ');
+    let body = match spec.conv {
+        's' | 'r' | 'a' => {
+            let mut text = match (value, spec.conv) {
+                (PyValue::Str(s), 's') => s.clone(),
+                (PyValue::Str(s), _) => repr_str(s),
+                (PyValue::Int(n), _) => n.to_string(),
+            };
+            if spec.conv == 'a' {
+                text = text
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii() {
+                            c.to_string()
+                        } else {
+                            ascii_escape(c)
+                        }
+                    })
+                    .collect();
+            }
+            if let Some(p) = spec.precision {
+                text = text.chars().take(p).collect();
+            }
+            return Ok(pad(text, spec.width, left, false));
+        }
+        'c' => {
+            let text = match value {
+                PyValue::Int(n) => char::from_u32(*n as u32)
+                    .map(String::from)
+                    .ok_or_else(|| FormatError::Bad("%c arg not in range(0x110000)".into()))?,
+                PyValue::Str(s) if s.chars().count() == 1 => s.clone(),
+                PyValue::Str(_) => {
+                    return Err(FormatError::Bad("%c requires int or char".into()));
+                }
+            };
+            return Ok(pad(text, spec.width, left, false));
+        }
+        _ => {
+            let PyValue::Int(n) = value else {
+                let what = if "eEfFgG".contains(spec.conv) {
+                    "must be real number"
+                } else {
+                    "a real number is required"
+                };
+                return Err(FormatError::Bad(if "eEfFgG".contains(spec.conv) {
+                    format!("{what}, not {}", type_name(value))
+                } else {
+                    format!("%{} format: {what}, not {}", spec.conv, type_name(value))
+                }));
+            };
+            let n = *n;
+            let sign = if n < 0 {
+                "-"
+            } else if sign_plus {
+                "+"
+            } else if sign_space {
+                " "
+            } else {
+                ""
+            };
+            let mag = n.unsigned_abs();
+            let digits = match spec.conv {
+                'd' | 'i' | 'u' => mag.to_string(),
+                'o' => format!("{}{:o}", if alt { "0o" } else { "" }, mag),
+                'x' => format!("{}{:x}", if alt { "0x" } else { "" }, mag),
+                'X' => format!("{}{:X}", if alt { "0X" } else { "" }, mag),
+                c => float_digits(mag as f64, c, spec.precision.unwrap_or(6), alt),
+            };
+            let digits = match spec.precision {
+                Some(p) if "diuoxX".contains(spec.conv) && digits.len() < p => {
+                    format!("{}{}", "0".repeat(p - digits.len()), digits)
+                }
+                _ => digits,
+            };
+            (sign.to_string(), digits)
+        }
+    };
+    let (sign, digits) = body;
+    let len = sign.len() + digits.len();
+    match spec.width {
+        Some(w) if w > len && zero => Ok(format!("{sign}{}{digits}", "0".repeat(w - len))),
+        _ => Ok(pad(format!("{sign}{digits}"), spec.width, left, false)),
+    }
+}
+
+fn ascii_escape(c: char) -> String {
+    let n = c as u32;
+    if n <= 0xff {
+        format!("\\x{n:02x}")
+    } else if n <= 0xffff {
+        format!("\\u{n:04x}")
+    } else {
+        format!("\\U{n:08x}")
+    }
+}
+
+fn float_digits(x: f64, conv: char, precision: usize, alt: bool) -> String {
+    let upper = conv.is_ascii_uppercase();
+    let text = match conv.to_ascii_lowercase() {
+        'f' => format!("{x:.precision$}"),
+        'e' => exp_format(x, precision),
+        _ => {
+            let p = precision.max(1);
+            let exp = if x == 0.0 {
+                0
+            } else {
+                x.abs().log10().floor() as i32
+            };
+            let mut s = if exp < -4 || exp >= p as i32 {
+                exp_format(x, p - 1)
+            } else {
+                format!("{x:.*}", (p as i32 - 1 - exp).max(0) as usize)
+            };
+            if !alt {
+                s = strip_fraction_zeros(&s);
+            }
+            s
+        }
+    };
+    if upper { text.to_uppercase() } else { text }
+}
+
+fn exp_format(x: f64, precision: usize) -> String {
+    let s = format!("{x:.precision$e}");
+    let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let sign = if exp < 0 { '-' } else { '+' };
+    format!("{mantissa}e{sign}{:02}", exp.abs())
+}
+
+fn strip_fraction_zeros(s: &str) -> String {
+    let (m, e) = match s.find('e') {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, ""),
+    };
+    let m = if m.contains('.') {
+        m.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        m
+    };
+    format!("{m}{e}")
+}
+
+fn pad(text: String, width: Option<usize>, left: bool, _zero: bool) -> String {
+    let len = text.chars().count();
+    match width {
+        Some(w) if w > len => {
+            let fill = " ".repeat(w - len);
+            if left {
+                format!("{text}{fill}")
+            } else {
+                format!("{fill}{text}")
+            }
+        }
+        _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> Expansions {
+        let mut t = Expansions::new();
+        t.insert("program_name".into(), PyValue::Str("web".into()));
+        t.insert("process_num".into(), PyValue::Int(7));
+        t.insert("here".into(), PyValue::Str("/etc".into()));
+        t
+    }
+
+    fn f(s: &str) -> Result<String, FormatError> {
+        format(s, &table())
+    }
+
+    #[test]
+    fn names_and_literal_percent() {
+        assert_eq!(
+            f("%(program_name)s_%(process_num)02d 100%%").unwrap(),
+            "web_07 100%"
+        );
+        assert_eq!(f("%(here)s/log").unwrap(), "/etc/log");
+    }
+
+    #[test]
+    fn integer_conversions() {
+        assert_eq!(f("%(process_num)d|%(process_num)x|%(process_num)#o|%(process_num)-3d|%(process_num)+d").unwrap(), "7|7|0o7|7  |+7");
+        assert_eq!(f("%(process_num)5.3d").unwrap(), "  007");
+        assert_eq!(f("%(process_num)s").unwrap(), "7");
+        assert_eq!(f("%(process_num).2f").unwrap(), "7.00");
+        assert_eq!(f("%(process_num)e").unwrap(), "7.000000e+00");
+        assert_eq!(f("%(process_num)g").unwrap(), "7");
+    }
+
+    #[test]
+    fn string_conversions() {
+        assert_eq!(f("%(program_name)r").unwrap(), "'web'");
+        assert_eq!(
+            f("%(program_name)5s|%(program_name)-5s|%(program_name).1s").unwrap(),
+            "  web|web  |w"
+        );
+    }
+
+    #[test]
+    fn errors_use_python_words() {
+        assert_eq!(
+            f("%(nope)s"),
+            Err(FormatError::UnknownName("'nope'".into()))
+        );
+        assert_eq!(f("50%"), Err(FormatError::Bad("incomplete format".into())));
+        assert_eq!(
+            f("%(here"),
+            Err(FormatError::Bad("incomplete format key".into()))
+        );
+        assert_eq!(
+            f("%b"),
+            Err(FormatError::Bad(
+                "unsupported format character 'b' (0x62) at index 1".into()
+            ))
+        );
+        assert_eq!(
+            f("%(program_name)d"),
+            Err(FormatError::Bad(
+                "%d format: a real number is required, not str".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn bare_conversion_is_rejected_not_dumped() {
+        let e = f("/bin/echo %s").unwrap_err();
+        assert!(matches!(e, FormatError::Bad(m) if m.contains("has no name")));
+    }
+
+    #[test]
+    fn repr_matches_python() {
+        assert_eq!(repr_str("a"), "'a'");
+        assert_eq!(repr_str("it's"), "\"it's\"");
+        assert_eq!(repr_str("'\""), "'\\'\"'");
+        assert_eq!(repr_str("a\tb\n\x01\\"), "'a\\tb\\n\\x01\\\\'");
+        assert_eq!(repr_str("é"), "'é'");
+    }
+}

@@ -1,0 +1,35 @@
+//! supervisor-rs: a drop-in Rust re-implementation of Supervisor 4.3, the
+//! UNIX process control system, as one multi-call binary.
+//!
+//! Map (docs/ARCHITECTURE.md has the longer version):
+//! * `multicall` — argv\[0\] dispatch to a role.
+//! * `daemon` — `supervisord`.
+//! * `ctl` — `supervisorctl`.
+//! * `confecho` — `echo_supervisord_conf`.
+//! * `pidproxy` — `pidproxy`.
+//! * `config` — configuration files, for the daemon and the client.
+//! * `getopt` — command lines with Python getopt's rules.
+
+pub mod confecho;
+pub mod config;
+pub mod ctl;
+pub mod daemon;
+pub mod getopt;
+pub mod multicall;
+pub mod pidproxy;
+
+use std::io::Write;
+
+/// Writes `text` to stdout. A closed pipe (`| head`) is not an error: the
+/// reader has what it wanted. Returns the exit code to use.
+pub fn print_stdout(text: &str) -> i32 {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("error writing to stdout: {e}");
+            1
+        }
+    }
+}

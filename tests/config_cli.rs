@@ -1,0 +1,196 @@
+//! `supervisord`'s own behaviour around configuration: `--test-config`,
+//! error exit codes and location lines, unknown-key warnings, hostile
+//! files. (Agreement with 4.3 is `config_interop`'s job.)
+
+use std::process::Output;
+
+use crate::util::{TempDir, describe, run_role, text};
+
+fn test_config(dir: &TempDir, conf: &str) -> Output {
+    let path = dir.write("supervisord.conf", conf);
+    run_role(
+        "supervisord",
+        &["-c", path.to_str().unwrap(), "--test-config"],
+        dir.path(),
+        dir.path(),
+    )
+}
+
+const BASE: &str = "[supervisord]\nlogfile=%(here)s/sv.log\npidfile=%(here)s/sv.pid\n";
+
+#[test]
+fn summary_has_a_line_per_process() {
+    let dir = TempDir::new("cli");
+    let conf = format!(
+        "{BASE}[program:web]\ncommand=/bin/sleep 100\nprocess_name=%(program_name)s_%(process_num)d\nnumprocs=2\npriority=5\n\n[program:db]\ncommand=/bin/cat\nautostart=false\n"
+    );
+    let o = test_config(&dir, &conf);
+    assert_eq!(o.status.code(), Some(0), "{}", describe("test-config", &o));
+    let out = text(&o.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].ends_with("valid configuration: 2 groups, 3 processes"),
+        "{out}"
+    );
+    assert!(lines[1].starts_with("web:web_0 (process) priority=5 autostart=true autorestart=unexpected startsecs=1 stopsignal=TERM uid=- command=/bin/sleep 100"), "{out}");
+    assert!(lines[2].starts_with("web:web_1 "), "{out}");
+    assert!(
+        lines[3].starts_with("db (process) priority=999 autostart=false"),
+        "{out}"
+    );
+    assert_eq!(lines.len(), 4);
+}
+
+#[test]
+fn bad_value_names_file_line_section_key_and_what_is_accepted() {
+    let dir = TempDir::new("cli");
+    let conf = format!("{BASE}[program:app]\ncommand=/bin/cat\nstopsignal=TERMINATE\n");
+    let o = test_config(&dir, &conf);
+    assert_eq!(o.status.code(), Some(2), "{}", describe("bad signal", &o));
+    let err = text(&o.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    let file = dir.path().join("supervisord.conf");
+    assert_eq!(
+        lines[0],
+        format!(
+            "Error: value 'TERMINATE' is not a valid signal name in section 'program:app' (file: '{}')",
+            file.display()
+        )
+    );
+    assert_eq!(
+        lines[1],
+        format!(
+            "  {}:6: [program:app] stopsignal = TERMINATE: expected a signal name such as TERM, HUP, INT, QUIT, KILL, USR1 or USR2, or its number",
+            file.display()
+        )
+    );
+    assert_eq!(lines[2], "For help, use supervisord -h");
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn unknown_keys_and_sections_are_warned_with_their_place() {
+    let dir = TempDir::new("cli");
+    let conf = format!(
+        "{BASE}comand_typo=1\n[program:app]\ncommand=/bin/cat\nautostrat=true\n[programs:x]\ncommand=/bin/cat\n"
+    );
+    let o = test_config(&dir, &conf);
+    assert_eq!(o.status.code(), Some(0), "{}", describe("unknown keys", &o));
+    let err = text(&o.stderr);
+    let file = dir.path().join("supervisord.conf");
+    let f = file.display();
+    assert!(
+        err.contains(&format!(
+            "WARN {f}:4: [supervisord] unknown option 'comand_typo' is ignored"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "WARN {f}:7: [program:app] unknown option 'autostrat' is ignored"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "WARN {f}:8: unknown section [programs:x] is ignored"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_unreadable_and_non_utf8_files() {
+    let dir = TempDir::new("cli");
+    let o = run_role(
+        "supervisord",
+        &["-c", "nope.conf", "--test-config"],
+        dir.path(),
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        text(&o.stderr),
+        "Error: could not find config file nope.conf\nFor help, use supervisord -h\n"
+    );
+
+    std::fs::create_dir(dir.path().join("adir.conf")).unwrap();
+    let o = run_role(
+        "supervisord",
+        &["-c", "adir.conf", "--test-config"],
+        dir.path(),
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).starts_with("Error: could not read config file adir.conf\n"),
+        "{}",
+        describe("dir", &o)
+    );
+
+    let mut bytes = format!("{BASE}[program:a]\n").into_bytes();
+    bytes.extend_from_slice(b"command=/bin/echo \xff\xfe\n");
+    dir.write("latin.conf", &bytes);
+    let o = run_role(
+        "supervisord",
+        &["-c", "latin.conf", "--test-config"],
+        dir.path(),
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", describe("non-utf8", &o));
+    let err = text(&o.stderr);
+    assert!(err.starts_with("Error: could not read config file latin.conf\n  latin.conf:5: the file is not UTF-8 text"), "{err}");
+}
+
+#[test]
+fn huge_values_load() {
+    let dir = TempDir::new("cli");
+    let long = "x".repeat(2 << 20);
+    let conf = format!("{BASE}[program:a]\ncommand=/bin/echo {long}\n");
+    let o = test_config(&dir, &conf);
+    assert_eq!(o.status.code(), Some(0), "{}", describe("huge", &o));
+    assert!(text(&o.stdout).contains(&long));
+}
+
+#[test]
+fn no_config_found_lists_the_search_path() {
+    let dir = TempDir::new("cli");
+    let o = run_role("supervisord", &["--test-config"], dir.path(), dir.path());
+    if std::path::Path::new("/etc/supervisord.conf").exists()
+        || std::path::Path::new("/etc/supervisor/supervisord.conf").exists()
+    {
+        return; // this host has a system config; the search would find it
+    }
+    assert_eq!(o.status.code(), Some(2), "{}", describe("search", &o));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("Error: No config file found at default paths (etc/supervisord.conf, supervisord.conf, supervisord.conf, etc/supervisord.conf, /etc/supervisord.conf, /etc/supervisor/supervisord.conf); use the -c option to specify a config file at a different path\nFor help, use supervisord -h\n"),
+        "{err}"
+    );
+    // Found by search in the cwd.
+    dir.write(
+        "supervisord.conf",
+        format!("{BASE}[program:a]\ncommand=/bin/cat\n"),
+    );
+    let o = run_role("supervisord", &["--test-config"], dir.path(), dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", describe("found", &o));
+    assert!(text(&o.stdout).starts_with("supervisord.conf: valid configuration"));
+}
+
+#[test]
+fn running_the_daemon_says_what_is_missing() {
+    let dir = TempDir::new("cli");
+    let path = dir.write(
+        "supervisord.conf",
+        format!("{BASE}[program:a]\ncommand=/bin/cat\n"),
+    );
+    let o = run_role(
+        "supervisord",
+        &["-c", path.to_str().unwrap(), "-n"],
+        dir.path(),
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", describe("run", &o));
+    assert!(text(&o.stderr).contains("the process engine is not part of this build"));
+    assert!(!dir.path().join("sv.pid").exists() && !dir.path().join("sv.log").exists());
+}

@@ -1,0 +1,28 @@
+//! The integration suite: one test binary (`autotests = false` in
+//! Cargo.toml) whose modules each run the built `supervisor` binary.
+//!
+//! Tests that compare with the real Supervisor 4.3 use a Python venv with
+//! `supervisor==4.3.0` that `util::python43()` creates on first use under
+//! `target/interop-venv` (or takes from `$SUPERVISOR43_PYTHON`).
+
+/// Shared helpers: the binary, temp dirs, running commands, the 4.3 venv.
+mod util;
+
+/// argv[0] dispatch, `supervisor ROLE`, `--list`, `--install`, unknown roles.
+mod dispatch;
+
+/// `supervisord`'s command line and `--test-config`: errors, exit codes,
+/// location lines, unknown-key warnings, hostile files.
+mod config_cli;
+
+/// The differential test: every fixture through 4.3's loader and ours.
+mod config_interop;
+
+/// `echo_supervisord_conf`: the sample loads in both and documents every option.
+mod confecho;
+
+/// `pidproxy`: signal forwarding, exit on child exit, usage.
+mod pidproxy;
+
+/// The loader never panics, whatever bytes it is given.
+mod robustness;

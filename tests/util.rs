@@ -1,0 +1,152 @@
+//! Helpers shared by the integration tests.
+
+use std::ffi::OsStr;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// The binary under test.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_supervisor"))
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh directory, removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let p = std::env::temp_dir().join(format!("svrs-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Writes `name` under the dir and returns its path.
+    pub fn write(&self, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).expect("write temp file");
+        p
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The fixed environment both implementations run with in comparisons.
+pub fn fixed_env(home: &Path) -> Vec<(String, String)> {
+    let h = home.to_string_lossy().into_owned();
+    vec![
+        ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
+        ("HOME".into(), h.clone()),
+        ("TMPDIR".into(), h),
+        ("LANG".into(), "C.UTF-8".into()),
+        ("APP_ENV".into(), "production".into()),
+        ("APP_PORT".into(), "8000".into()),
+        ("DJANGO_SETTINGS_MODULE".into(), "mysite.settings".into()),
+    ]
+}
+
+/// Runs our binary as role `argv0` (e.g. `supervisord`) with a cleared,
+/// fixed environment and `cwd`.
+pub fn run_role<S: AsRef<OsStr>>(argv0: &str, args: &[S], cwd: &Path, home: &Path) -> Output {
+    let mut c = Command::new(bin());
+    c.arg0(argv0)
+        .args(args)
+        .current_dir(cwd)
+        .env_clear()
+        .envs(fixed_env(home));
+    c.output().expect("run supervisor binary")
+}
+
+/// Text of an output stream.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Prints everything about a finished command, for failing assertions.
+pub fn describe(what: &str, o: &Output) -> String {
+    format!(
+        "{what}\nstatus: {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        o.status.code(),
+        text(&o.stdout),
+        text(&o.stderr)
+    )
+}
+
+/// Waits until `cond` holds, up to `limit`; returns whether it did.
+pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    loop {
+        if cond() {
+            return true;
+        }
+        if start.elapsed() > limit {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The Python of a venv holding Supervisor 4.3.0: `$SUPERVISOR43_PYTHON`,
+/// or `target/interop-venv`, created (python3 -m venv; pip install
+/// supervisor==4.3.0) on first use. Panics with the reason when it cannot
+/// be had: the compatibility tests are not optional.
+pub fn python43() -> &'static Path {
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    PY.get_or_init(|| {
+        if let Ok(p) = std::env::var("SUPERVISOR43_PYTHON") {
+            return PathBuf::from(p);
+        }
+        let venv = root().join("target").join("interop-venv");
+        let py = venv.join("bin").join("python");
+        let ok = |py: &Path| {
+            Command::new(py)
+                .args(["-c", "import supervisor.options, importlib.metadata as m; assert m.version('supervisor') == '4.3.0'"])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        if ok(&py) {
+            return py;
+        }
+        let step = |c: &mut Command, what: &str| {
+            let o = c.output().unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
+            assert!(o.status.success(), "{}", describe(what, &o));
+        };
+        step(Command::new("python3").arg("-m").arg("venv").arg("--clear").arg(&venv), "python3 -m venv");
+        step(
+            Command::new(&py).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "supervisor==4.3.0"]),
+            "pip install supervisor==4.3.0",
+        );
+        assert!(ok(&py), "supervisor 4.3.0 is not importable from {}", py.display());
+        py
+    })
+}
+
+/// Runs `tests/interop/dump_config.py` (4.3's loader) with `args`.
+pub fn dump43<S: AsRef<OsStr>>(args: &[S], cwd: &Path, home: &Path) -> Output {
+    Command::new(python43())
+        .arg(root().join("tests/interop/dump_config.py"))
+        .args(args)
+        .current_dir(cwd)
+        .env_clear()
+        .envs(fixed_env(home))
+        .output()
+        .expect("run dump_config.py")
+}
