@@ -194,3 +194,140 @@ fn running_the_daemon_says_what_is_missing() {
     assert!(text(&o.stderr).contains("the process engine is not part of this build"));
     assert!(!dir.path().join("sv.pid").exists() && !dir.path().join("sv.log").exists());
 }
+
+fn json_config(dir: &TempDir, conf: &str) -> (Output, serde_json::Value) {
+    let path = dir.write("supervisord.conf", conf);
+    let o = run_role(
+        "supervisord",
+        &["--test-config", "--json", "-c", path.to_str().unwrap()],
+        dir.path(),
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", describe("json", &o));
+    let j = serde_json::from_slice(&o.stdout).expect("JSON");
+    (o, j)
+}
+
+/// docs/compat.md: `[DEFAULT]` is a fallback and does not break the
+/// standard rpcinterface (4.3 fails to start).
+#[test]
+fn default_section_is_only_a_fallback() {
+    let dir = TempDir::new("cli");
+    let conf = format!(
+        "[DEFAULT]\nstopwaitsecs=3\n{BASE}[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n[program:a]\ncommand=/bin/cat\n"
+    );
+    let (_, j) = json_config(&dir, &conf);
+    assert_eq!(j["groups"][0]["processes"][0]["stopwaitsecs"], 3);
+    assert_eq!(
+        j["rpcinterfaces"][0]["factory"],
+        "supervisor.rpcinterface:make_main_rpcinterface"
+    );
+}
+
+/// docs/compat.md: Python plugins and nested includes are reported, not
+/// fatal and not silent.
+#[test]
+fn python_plugins_and_nested_includes_are_noticed() {
+    let dir = TempDir::new("cli");
+    std::fs::create_dir(dir.path().join("conf.d")).unwrap();
+    dir.write(
+        "conf.d/a.ini",
+        "[include]\nfiles=more/*.ini\n[program:b]\ncommand=/bin/cat\n",
+    );
+    let conf = format!(
+        "{BASE}[include]\nfiles=conf.d/*.ini\n[rpcinterface:twiddler]\nsupervisor.rpcinterface_factory = supervisor_twiddler.rpcinterface:make_twiddler_rpcinterface\n[eventlistener:e]\ncommand=/bin/cat\nevents=TICK_5\nresult_handler=superlance.x:handler\n"
+    );
+    let (o, j) = json_config(&dir, &conf);
+    let notices: Vec<String> = j["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect();
+    let has = |s: &str| notices.iter().any(|n| n.contains(s));
+    assert!(
+        has(
+            "[rpcinterface:twiddler] the Python plugin supervisor_twiddler.rpcinterface:make_twiddler_rpcinterface cannot be loaded"
+        ),
+        "{notices:?}"
+    );
+    assert!(
+        has("[eventlistener:e] the Python result handler superlance.x:handler cannot be loaded"),
+        "{notices:?}"
+    );
+    assert!(
+        has("a.ini: [include] in an included file is ignored"),
+        "{notices:?}"
+    );
+    assert!(
+        text(&o.stderr).contains("WARN "),
+        "{}",
+        describe("notices", &o)
+    );
+    assert_eq!(
+        j["groups"].as_array().unwrap().len(),
+        2,
+        "the included program still loads"
+    );
+}
+
+/// docs/compat.md: --profile_options is accepted, checked, and says it
+/// does nothing.
+#[test]
+fn profile_options_is_accepted_with_a_warning() {
+    let dir = TempDir::new("cli");
+    let path = dir.write(
+        "supervisord.conf",
+        format!("{BASE}[program:a]\ncommand=/bin/cat\n"),
+    );
+    let p = path.to_str().unwrap();
+    let o = run_role(
+        "supervisord",
+        &[
+            "-c",
+            p,
+            "--profile_options=cumulative,callers",
+            "--test-config",
+        ],
+        dir.path(),
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", describe("profile", &o));
+    assert!(text(&o.stderr).contains(
+        "--profile_options runs Python's profiler in Supervisor 4.3; it has no effect here"
+    ));
+    let o = run_role(
+        "supervisord",
+        &["-c", p, "--profile_options=fast", "--test-config"],
+        dir.path(),
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", describe("bad profile", &o));
+}
+
+/// 4.3 warns root that it searches the cwd for a config; so do we.
+#[test]
+fn root_searching_for_a_config_is_warned() {
+    // SAFETY: getuid cannot fail.
+    if unsafe { libc::getuid() } != 0 {
+        return; // the warning is for root only
+    }
+    let dir = TempDir::new("cli");
+    dir.write(
+        "supervisord.conf",
+        format!("{BASE}[program:a]\ncommand=/bin/cat\n"),
+    );
+    let o = run_role("supervisord", &["--test-config"], dir.path(), dir.path());
+    assert!(
+        text(&o.stderr).starts_with("supervisord: warning: Supervisord is running as root and it is searching for its configuration file in default locations"),
+        "{}",
+        describe("root warning", &o)
+    );
+    let o = run_role(
+        "supervisord",
+        &["--test-config", "-c", "supervisord.conf"],
+        dir.path(),
+        dir.path(),
+    );
+    assert!(!text(&o.stderr).contains("running as root"));
+}

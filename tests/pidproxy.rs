@@ -138,3 +138,21 @@ fn usage_with_too_few_arguments_exits_1() {
     assert!(out.starts_with("pidproxy -- run command and proxy signals to it via its pidfile."));
     assert!(out.contains("Usage: pidproxy <pidfile name> <command> [<cmdarg1> ...]"));
 }
+
+/// docs/compat.md: a command that cannot be started exits 127 at once.
+#[test]
+fn unstartable_command_exits_127() {
+    let dir = TempDir::new("pidproxy");
+    let o = Command::new(bin())
+        .arg0("pidproxy")
+        .args(["x.pid", "no-such-program"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(127));
+    assert!(
+        text(&o.stderr).contains("pidproxy: cannot run"),
+        "{}",
+        text(&o.stderr)
+    );
+}
