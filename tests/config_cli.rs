@@ -331,3 +331,22 @@ fn root_searching_for_a_config_is_warned() {
     );
     assert!(!text(&o.stderr).contains("running as root"));
 }
+
+#[test]
+fn bad_section_name_points_at_the_header() {
+    let dir = TempDir::new("cli");
+    let o = test_config(
+        &dir,
+        &format!("{BASE}\n[program:my app]\ncommand=/bin/cat\n"),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    let file = dir.path().join("supervisord.conf");
+    assert_eq!(
+        err,
+        format!(
+            "Error: Invalid name: 'my app' because of character: ' '\n  {}:5: [program:my app]: expected a name without spaces, ':' or '/'\nFor help, use supervisord -h\n",
+            file.display()
+        )
+    );
+}

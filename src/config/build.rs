@@ -844,8 +844,7 @@ fn process_groups(
             section: sec,
             expansions: group_table.clone(),
         };
-        let group_name = values::process_or_group_name(after_colon(sec))
-            .map_err(|e| ConfigError::new(e.message))?;
+        let group_name = section_name(ini, sec)?;
         let programs = values::list_of_strings(&r.get("programs")?.unwrap_or_default());
         let priority = r.typed("priority", "999", values::integer)?;
         let mut processes = Vec::new();
@@ -891,8 +890,7 @@ fn process_groups(
         .iter()
         .filter(|s| s.starts_with("program:") && !excluded.contains(s))
     {
-        let name = values::process_or_group_name(after_colon(sec))
-            .map_err(|e| ConfigError::new(e.message))?;
+        let name = section_name(ini, sec)?;
         let r = Reader {
             ini,
             section: sec,
@@ -986,8 +984,7 @@ fn process_groups(
         .iter()
         .filter(|s| s.starts_with("fcgi-program:") && !excluded.contains(s))
     {
-        let name = values::process_or_group_name(after_colon(sec))
-            .map_err(|e| ConfigError::new(e.message))?;
+        let name = section_name(ini, sec)?;
         let r = Reader {
             ini,
             section: sec,
@@ -1073,6 +1070,20 @@ fn process_groups(
             .then_with(|| a.name.cmp(&b.name))
     });
     Ok(groups)
+}
+
+/// Checks the name part of a section header, locating errors at the header.
+fn section_name(ini: &Ini, section: &str) -> Res<String> {
+    values::process_or_group_name(after_colon(section)).map_err(|e| {
+        let err = ConfigError::new(e.message);
+        match ini.section(section) {
+            Some(sec) => err.with_detail(format!(
+                "{}:{}: [{}]: expected {}",
+                sec.file, sec.line, section, e.accepted
+            )),
+            None => err,
+        }
+    })
 }
 
 fn after_colon(section: &str) -> &str {
@@ -1186,8 +1197,7 @@ impl ProcessBuilder<'_> {
         group_name: &str,
         warnings: &mut Vec<String>,
     ) -> Res<Vec<ProcessConfig>> {
-        let program_name = values::process_or_group_name(after_colon(section))
-            .map_err(|e| ConfigError::new(e.message))?;
+        let program_name = section_name(self.ini, section)?;
         let mut table = self.environ.clone();
         table.insert("here".into(), s(self.here));
         table.insert("program_name".into(), s(&program_name));
