@@ -114,6 +114,10 @@ fn missing_unreadable_and_non_utf8_files() {
         "Error: could not find config file nope.conf\nFor help, use supervisord -h\n"
     );
 
+    std::os::unix::fs::symlink("gone.conf", dir.path().join("dangling.conf")).unwrap();
+    let o = run_role("supervisord", &["-c", "dangling.conf", "--test-config"], dir.path(), dir.path());
+    assert_eq!(text(&o.stderr), "Error: could not find config file dangling.conf\nFor help, use supervisord -h\n");
+
     std::fs::create_dir(dir.path().join("adir.conf")).unwrap();
     let o = run_role(
         "supervisord",

@@ -105,7 +105,8 @@ pub fn node_name() -> String {
 /// unreadable file, and ours for one that is not UTF-8.
 pub fn read_text(path: &str, cwd: &Path) -> Result<String, ConfigError> {
     let full = cwd.join(path);
-    if std::fs::symlink_metadata(&full).is_err() && !full.exists() {
+    // Python's os.path.exists: a dangling symlink does not exist.
+    if !full.exists() {
         return Err(ConfigError::new(format!(
             "could not find config file {path}"
         )));
