@@ -43,19 +43,29 @@ pub fn repr_str(s: &str) -> String {
             c if (c as u32) < 0x20 || (0x7f..0xa0).contains(&(c as u32)) => {
                 out.push_str(&format!("\\x{:02x}", c as u32));
             }
-            c if c.is_whitespace() && c != ' ' => {
-                let n = c as u32;
-                if n <= 0xff {
-                    out.push_str(&format!("\\x{n:02x}"));
-                } else {
-                    out.push_str(&format!("\\u{n:04x}"));
-                }
+            c if c.is_whitespace() && c != ' ' || not_printable(c) => {
+                out.push_str(&ascii_escape(c))
             }
             c => out.push(c),
         }
     }
     out.push(quote);
     out
+}
+
+/// Characters Python's `str.isprintable()` rejects beyond controls and
+/// whitespace: format characters (Cf), private use (Co), surrogates and
+/// noncharacters. (Unassigned code points are not tracked.)
+fn not_printable(c: char) -> bool {
+    let n = c as u32;
+    matches!(n,
+        0xad | 0x600..=0x605 | 0x61c | 0x6dd | 0x70f | 0x890..=0x891 | 0x8e2 | 0x180e
+        | 0x200b..=0x200f | 0x202a..=0x202e | 0x2060..=0x2064 | 0x2066..=0x206f
+        | 0xfeff | 0xfff9..=0xfffb | 0x110bd | 0x110cd | 0x13430..=0x1343f
+        | 0x1bca0..=0x1bca3 | 0x1d173..=0x1d17a | 0xe0001 | 0xe0020..=0xe007f
+        | 0xe000..=0xf8ff | 0xf0000..=0xffffd | 0x100000..=0x10fffd)
+        || (n & 0xfffe) == 0xfffe
+        || (0xfdd0..=0xfdef).contains(&n)
 }
 
 /// Why a format string could not be expanded, worded as Python's errors.
@@ -86,6 +96,7 @@ pub fn format(s: &str, expansions: &Expansions) -> Result<String, FormatError> {
             i += 1;
             continue;
         }
+        let start_index = i;
         i += 1;
         if i >= chars.len() {
             return Err(FormatError::Bad("incomplete format".into()));
@@ -129,16 +140,21 @@ pub fn format(s: &str, expansions: &Expansions) -> Result<String, FormatError> {
         let conv = chars[i];
         let conv_index = i;
         i += 1;
-        if conv == '%' && name.is_none() {
+        // Only a bare `%%` is a literal percent; `%(x)%` or `%5%` is not.
+        if conv == '%' && conv_index == start_index + 1 {
             out.push('%');
             continue;
         }
-        if !"sradiuoxXeEfFgGc%".contains(conv) {
+        if !"sradiuoxXeEfFgGc".contains(conv) {
+            // Python shows printable ASCII as is and anything else as '?'.
+            let shown = if (' '..='~').contains(&conv) {
+                conv
+            } else {
+                '?'
+            };
             return Err(FormatError::Bad(format!(
-                "unsupported format character {} (0x{:x}) at index {}",
-                repr_str(&conv.to_string()),
-                conv as u32,
-                conv_index
+                "unsupported format character '{shown}' (0x{:x}) at index {conv_index}",
+                conv as u32
             )));
         }
         let Some(name) = name else {
@@ -162,7 +178,11 @@ pub fn format(s: &str, expansions: &Expansions) -> Result<String, FormatError> {
 
 fn read_number(chars: &[char], i: &mut usize) -> Result<Option<usize>, FormatError> {
     if *i < chars.len() && chars[*i] == '*' {
-        return Err(FormatError::Bad("* wants int".into()));
+        // `*` takes the width from the next positional argument; with a
+        // mapping there is none.
+        return Err(FormatError::Bad(
+            "not enough arguments for format string".into(),
+        ));
     }
     let start = *i;
     while *i < chars.len() && chars[*i].is_ascii_digit() {
@@ -213,7 +233,7 @@ fn convert(value: &PyValue, spec: &Spec) -> Result<String, FormatError> {
             if let Some(p) = spec.precision {
                 text = text.chars().take(p).collect();
             }
-            return Ok(pad(text, spec.width, left, false));
+            return Ok(pad(text, spec.width, left));
         }
         'c' => {
             let text = match value {
@@ -225,19 +245,18 @@ fn convert(value: &PyValue, spec: &Spec) -> Result<String, FormatError> {
                     return Err(FormatError::Bad("%c requires int or char".into()));
                 }
             };
-            return Ok(pad(text, spec.width, left, false));
+            return Ok(pad(text, spec.width, left));
         }
         _ => {
             let PyValue::Int(n) = value else {
-                let what = if "eEfFgG".contains(spec.conv) {
-                    "must be real number"
-                } else {
-                    "a real number is required"
-                };
                 return Err(FormatError::Bad(if "eEfFgG".contains(spec.conv) {
-                    format!("{what}, not {}", type_name(value))
+                    format!("must be real number, not {}", type_name(value))
                 } else {
-                    format!("%{} format: {what}, not {}", spec.conv, type_name(value))
+                    format!(
+                        "%{} format: a real number is required, not {}",
+                        spec.conv,
+                        type_name(value)
+                    )
                 }));
             };
             let n = *n;
@@ -251,27 +270,30 @@ fn convert(value: &PyValue, spec: &Spec) -> Result<String, FormatError> {
                 ""
             };
             let mag = n.unsigned_abs();
-            let digits = match spec.conv {
-                'd' | 'i' | 'u' => mag.to_string(),
-                'o' => format!("{}{:o}", if alt { "0o" } else { "" }, mag),
-                'x' => format!("{}{:x}", if alt { "0x" } else { "" }, mag),
-                'X' => format!("{}{:X}", if alt { "0X" } else { "" }, mag),
-                c => float_digits(mag as f64, c, spec.precision.unwrap_or(6), alt),
+            let (prefix, mut digits) = match spec.conv {
+                'd' | 'i' | 'u' => ("", mag.to_string()),
+                'o' => (if alt { "0o" } else { "" }, format!("{mag:o}")),
+                'x' => (if alt { "0x" } else { "" }, format!("{mag:x}")),
+                'X' => (if alt { "0X" } else { "" }, format!("{mag:X}")),
+                c => (
+                    "",
+                    float_digits(mag as f64, c, spec.precision.unwrap_or(6), alt),
+                ),
             };
-            let digits = match spec.precision {
-                Some(p) if "diuoxX".contains(spec.conv) && digits.len() < p => {
-                    format!("{}{}", "0".repeat(p - digits.len()), digits)
+            if let Some(p) = spec.precision.filter(|_| "diuoxX".contains(spec.conv)) {
+                if digits.len() < p {
+                    digits = format!("{}{digits}", "0".repeat(p - digits.len()));
                 }
-                _ => digits,
-            };
-            (sign.to_string(), digits)
+            }
+            (format!("{sign}{prefix}"), digits)
         }
     };
-    let (sign, digits) = body;
-    let len = sign.len() + digits.len();
+    // Zero padding goes between the sign/prefix and the digits.
+    let (head, digits) = body;
+    let len = head.chars().count() + digits.len();
     match spec.width {
-        Some(w) if w > len && zero => Ok(format!("{sign}{}{digits}", "0".repeat(w - len))),
-        _ => Ok(pad(format!("{sign}{digits}"), spec.width, left, false)),
+        Some(w) if w > len && zero => Ok(format!("{head}{}{digits}", "0".repeat(w - len))),
+        _ => Ok(pad(format!("{head}{digits}"), spec.width, left)),
     }
 }
 
@@ -289,7 +311,9 @@ fn ascii_escape(c: char) -> String {
 fn float_digits(x: f64, conv: char, precision: usize, alt: bool) -> String {
     let upper = conv.is_ascii_uppercase();
     let text = match conv.to_ascii_lowercase() {
+        'f' if alt && precision == 0 => format!("{x:.0}."),
         'f' => format!("{x:.precision$}"),
+        'e' if alt && precision == 0 => exp_format(x, 0).replacen('e', ".e", 1),
         'e' => exp_format(x, precision),
         _ => {
             let p = precision.max(1);
@@ -333,7 +357,7 @@ fn strip_fraction_zeros(s: &str) -> String {
     format!("{m}{e}")
 }
 
-fn pad(text: String, width: Option<usize>, left: bool, _zero: bool) -> String {
+fn pad(text: String, width: Option<usize>, left: bool) -> String {
     let len = text.chars().count();
     match width {
         Some(w) if w > len => {
@@ -381,6 +405,15 @@ mod tests {
         assert_eq!(f("%(process_num).2f").unwrap(), "7.00");
         assert_eq!(f("%(process_num)e").unwrap(), "7.000000e+00");
         assert_eq!(f("%(process_num)g").unwrap(), "7");
+        // Values checked against Python 3.11 ('%#06x' % 7 and so on).
+        assert_eq!(
+            f("%(process_num)#06x|%(process_num)#.3x|%(process_num)#.0f|%(process_num)#08o|%(process_num)+#x|%(process_num)#5.3d").unwrap(),
+            "0x0007|0x007|7.|0o000007|+0x7|  007"
+        );
+        assert_eq!(
+            f("%(process_num)#10.2e|%(process_num)#g").unwrap(),
+            "  7.00e+00|7.00000"
+        );
     }
 
     #[test]
@@ -409,6 +442,30 @@ mod tests {
                 "unsupported format character 'b' (0x62) at index 1".into()
             ))
         );
+        let bad = |s: &str| match f(s) {
+            Err(FormatError::Bad(m)) => m,
+            other => panic!("{s}: {other:?}"),
+        };
+        assert_eq!(
+            bad("%(process_num)%"),
+            "unsupported format character '%' (0x25) at index 14"
+        );
+        assert_eq!(
+            bad("%5%"),
+            "unsupported format character '%' (0x25) at index 2"
+        );
+        assert_eq!(
+            bad("%(here)'"),
+            "unsupported format character ''' (0x27) at index 7"
+        );
+        assert_eq!(
+            bad("%(here)\u{e9}"),
+            "unsupported format character '?' (0xe9) at index 7"
+        );
+        assert_eq!(
+            bad("%(process_num)*d"),
+            "not enough arguments for format string"
+        );
         assert_eq!(
             f("%(program_name)d"),
             Err(FormatError::Bad(
@@ -430,5 +487,9 @@ mod tests {
         assert_eq!(repr_str("'\""), "'\\'\"'");
         assert_eq!(repr_str("a\tb\n\x01\\"), "'a\\tb\\n\\x01\\\\'");
         assert_eq!(repr_str("é"), "'é'");
+        assert_eq!(
+            repr_str("a\u{200b}b\u{ad}\u{e000}\u{fffe}\u{f0000}\u{2028}\u{a0}"),
+            "'a\\u200bb\\xad\\ue000\\ufffe\\U000f0000\\u2028\\xa0'"
+        );
     }
 }

@@ -60,7 +60,11 @@ pub fn py_int(text: &str) -> Option<i64> {
 
 fn int_error(text: &str) -> ValueError {
     ValueError::new(
-        format!("invalid literal for int() with base 10: {}", repr_str(text)),
+        // CPython quotes at most 200 characters of the value (`%.200R`).
+        format!(
+            "invalid literal for int() with base 10: {}",
+            repr_str(text).chars().take(200).collect::<String>()
+        ),
         INT_HINT,
     )
 }
@@ -105,10 +109,13 @@ pub fn octal(text: &str) -> Result<u32> {
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
-    let body = body
-        .strip_prefix("0o")
-        .or_else(|| body.strip_prefix("0O"))
-        .unwrap_or(body);
+    // Python allows one `_` right after the `0o` prefix (`0o_22`).
+    let body = match body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
+        Some(rest) => rest.strip_prefix('_').unwrap_or(rest),
+        None => body,
+    };
+    // A negative mode is refused (4.3 accepts `-022` and later fails with
+    // it; docs/compat.md).
     let ok = !body.is_empty()
         && !body.starts_with('_')
         && !body.ends_with('_')
@@ -459,11 +466,8 @@ pub fn expand_user(path: &str, home: Option<&str>) -> String {
             None => return path.to_string(),
         }
     };
-    let dir = if dir.len() > 1 {
-        dir.trim_end_matches('/').to_string()
-    } else {
-        dir
-    };
+    // Python strips every trailing `/` of the home, even of `/` itself.
+    let dir = dir.trim_end_matches('/').to_string();
     let joined = format!("{dir}{tail}");
     if joined.is_empty() {
         "/".to_string()
@@ -669,6 +673,14 @@ mod tests {
             msg(integer("1__0")),
             "invalid literal for int() with base 10: '1__0'"
         );
+        let long = "x".repeat(300);
+        assert_eq!(
+            msg(integer(&long)),
+            format!(
+                "invalid literal for int() with base 10: '{}",
+                "x".repeat(199)
+            )
+        );
     }
 
     #[test]
@@ -716,6 +728,11 @@ mod tests {
         assert_eq!(octal("22"), Ok(0o22));
         assert_eq!(octal("0o22"), Ok(0o22));
         assert_eq!(octal("0777"), Ok(0o777));
+        assert_eq!(octal("0o_22"), Ok(0o22));
+        assert_eq!(
+            msg(octal("-022")),
+            "-022 can not be converted to an octal type"
+        );
         assert_eq!(
             msg(octal("089")),
             "089 can not be converted to an octal type"
@@ -803,6 +820,8 @@ mod tests {
     fn paths() {
         assert_eq!(expand_user("~/x", Some("/home/u")), "/home/u/x");
         assert_eq!(expand_user("~", Some("/home/u/")), "/home/u");
+        assert_eq!(expand_user("~/x", Some("/")), "/x");
+        assert_eq!(expand_user("~", Some("/")), "/");
         assert_eq!(expand_user("~root/x", None), "/root/x");
         assert_eq!(expand_user("a~/x", Some("/h")), "a~/x");
         let cwd = Path::new("/srv/app");
