@@ -115,8 +115,16 @@ fn missing_unreadable_and_non_utf8_files() {
     );
 
     std::os::unix::fs::symlink("gone.conf", dir.path().join("dangling.conf")).unwrap();
-    let o = run_role("supervisord", &["-c", "dangling.conf", "--test-config"], dir.path(), dir.path());
-    assert_eq!(text(&o.stderr), "Error: could not find config file dangling.conf\nFor help, use supervisord -h\n");
+    let o = run_role(
+        "supervisord",
+        &["-c", "dangling.conf", "--test-config"],
+        dir.path(),
+        dir.path(),
+    );
+    assert_eq!(
+        text(&o.stderr),
+        "Error: could not find config file dangling.conf\nFor help, use supervisord -h\n"
+    );
 
     std::fs::create_dir(dir.path().join("adir.conf")).unwrap();
     let o = run_role(
@@ -133,6 +141,7 @@ fn missing_unreadable_and_non_utf8_files() {
     );
 
     let mut bytes = format!("{BASE}[program:a]\n").into_bytes();
+    let pos = bytes.len() + "command=/bin/echo ".len();
     bytes.extend_from_slice(b"command=/bin/echo \xff\xfe\n");
     dir.write("latin.conf", &bytes);
     let o = run_role(
@@ -142,8 +151,12 @@ fn missing_unreadable_and_non_utf8_files() {
         dir.path(),
     );
     assert_eq!(o.status.code(), Some(2), "{}", describe("non-utf8", &o));
-    let err = text(&o.stderr);
-    assert!(err.starts_with("Error: could not read config file latin.conf\n  latin.conf:5: the file is not UTF-8 text"), "{err}");
+    assert_eq!(
+        text(&o.stderr),
+        format!(
+            "Error: 'utf-8' codec can't decode byte 0xff in position {pos}: invalid start byte\n  latin.conf:5: the file is not UTF-8 text; save it as UTF-8\nFor help, use supervisord -h\n"
+        )
+    );
 }
 
 #[test]
@@ -302,11 +315,16 @@ fn profile_options_is_accepted_with_a_warning() {
     ));
     let o = run_role(
         "supervisord",
-        &["-c", p, "--profile_options=fast", "--test-config"],
+        &["-c", p, "--profile_options=anything", "--test-config"],
         dir.path(),
         dir.path(),
     );
-    assert_eq!(o.status.code(), Some(2), "{}", describe("bad profile", &o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        describe("any profile value, as 4.3", &o)
+    );
 }
 
 /// 4.3 warns root that it searches the cwd for a config; so do we.

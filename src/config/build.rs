@@ -80,12 +80,22 @@ impl LoadContext {
     }
 }
 
+/// Whether a file can really be created in `path` (Python's
+/// `gettempdir` tries; `access()` would say yes to root on `/proc`).
 fn is_writable_dir(path: &str) -> bool {
-    let Ok(c) = std::ffi::CString::new(path) else {
-        return false;
-    };
-    // SAFETY: `c` is a valid NUL-terminated path.
-    Path::new(path).is_dir() && unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } == 0
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let probe = Path::new(path).join(format!(".svrs-tmp-probe-{}-{n}", std::process::id()));
+    let made = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .and_then(|mut f| {
+            use std::io::Write;
+            f.write_all(b"probe")
+        });
+    let _ = std::fs::remove_file(&probe);
+    made.is_ok()
 }
 
 /// The `uname` node name.
@@ -115,10 +125,48 @@ pub fn read_text(path: &str, cwd: &Path) -> Result<String, ConfigError> {
         ConfigError::new(format!("could not read config file {path}"))
             .with_detail(format!("{path}: {e}"))
     })?;
+    decode(bytes, path)
+}
+
+/// The file's text, or 4.3's decoding error (Python's UnicodeDecodeError
+/// is a ValueError, so 4.3 prints it as a configuration error) with the
+/// line it is on.
+fn decode(bytes: Vec<u8>, path: &str) -> Result<String, ConfigError> {
     String::from_utf8(bytes).map_err(|e| {
-        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
-        ConfigError::new(format!("could not read config file {path}")).with_detail(format!(
+        let bytes = e.as_bytes();
+        let pos = e.utf8_error().valid_up_to();
+        let line = bytes[..pos].iter().filter(|&&b| b == b'\n').count() + 1;
+        let (len, reason) = match e.utf8_error().error_len() {
+            // At end of file Python decodes the unfinished tail on its
+            // own, so positions count from the tail.
+            None => {
+                let len = bytes.len() - pos;
+                let at = if len <= 1 { "byte".to_string() } else { format!("bytes in position 0-{}", len - 1) };
+                let message = if len <= 1 {
+                    format!("'utf-8' codec can't decode byte 0x{:02x} in position 0: unexpected end of data", bytes[pos])
+                } else {
+                    format!("'utf-8' codec can't decode {at}: unexpected end of data")
+                };
+                return ConfigError::new(message)
+                    .with_detail(format!("{path}:{line}: the file is not UTF-8 text; save it as UTF-8"));
+            }
+            Some(n) if (0xc2..=0xf4).contains(&bytes[pos]) => (n, "invalid continuation byte"),
+            Some(n) => (n, "invalid start byte"),
+        };
+        // Python counts from the start of its 8 KiB read buffer; for files
+        // that size or smaller that is the offset in the file.
+        let message = if len <= 1 {
+            format!(
+                "'utf-8' codec can't decode byte 0x{:02x} in position {pos}: {reason}",
+                bytes[pos]
+            )
+        } else {
+            format!(
+                "'utf-8' codec can't decode bytes in position {pos}-{}: {reason}",
+                pos + len - 1
+            )
+        };
+        ConfigError::new(message).with_detail(format!(
             "{path}:{line}: the file is not UTF-8 text; save it as UTF-8"
         ))
     })
@@ -375,6 +423,22 @@ fn glob(pattern: &str) -> Vec<String> {
     fn has_magic(s: &str) -> bool {
         s.contains(['*', '?', '['])
     }
+    // Without wildcards Python returns the pattern itself, verbatim, when
+    // it exists (`sub/` only if `sub` is a directory).
+    if !has_magic(pattern) {
+        let exists = if pattern.ends_with('/') {
+            Path::new(pattern).is_dir()
+        } else {
+            std::fs::symlink_metadata(pattern).is_ok()
+        };
+        return if exists {
+            vec![pattern.to_string()]
+        } else {
+            vec![]
+        };
+    }
+    // A trailing `/` matches directories only, and is kept.
+    let dirs_only = pattern.ends_with('/');
     let absolute = pattern.starts_with('/');
     let mut paths: Vec<String> = vec![if absolute {
         "/".to_string()
@@ -424,6 +488,13 @@ fn glob(pattern: &str) -> Vec<String> {
     }
     if parts.is_empty() {
         return vec![];
+    }
+    if dirs_only {
+        paths = paths
+            .into_iter()
+            .filter(|p| Path::new(p).is_dir())
+            .map(|p| format!("{p}/"))
+            .collect();
     }
     paths.sort();
     paths
@@ -519,11 +590,7 @@ pub fn load_server(path: &str, overrides: &Overrides, ctx: &LoadContext) -> Res<
                 let Ok(bytes) = std::fs::read(&file) else {
                     continue;
                 };
-                let text = String::from_utf8(bytes).map_err(|_| {
-                    ConfigError::new(format!("could not read config file {file}")).with_detail(
-                        format!("{file}: the file is not UTF-8 text; save it as UTF-8"),
-                    )
-                })?;
+                let text = decode(bytes, &file)?;
                 let before: Vec<String> = ini
                     .own_entries("include")
                     .iter()
@@ -665,6 +732,20 @@ pub fn load_server(path: &str, overrides: &Overrides, ctx: &LoadContext) -> Res<
     })
 }
 
+/// A `module:callable` entry point in the form 4.3 resolves it to:
+/// spaces around the `:` and a trailing `[extras]` do not matter.
+fn entry_point(spec: &str) -> String {
+    let spec = spec.trim();
+    let spec = match (spec.find('['), spec.ends_with(']')) {
+        (Some(i), true) => spec[..i].trim_end(),
+        _ => spec,
+    };
+    match spec.split_once(':') {
+        Some((module, attr)) => format!("{}:{}", module.trim(), attr.trim()),
+        None => spec.to_string(),
+    }
+}
+
 fn rpc_interfaces(
     ini: &Ini,
     environ: &Expansions,
@@ -693,6 +774,7 @@ fn rpc_interfaces(
                 sec.name
             )));
         };
+        let factory = entry_point(&factory);
         let mut extras = std::collections::BTreeMap::new();
         for k in ini.keys(&sec.name) {
             if k != KEY {
@@ -926,6 +1008,7 @@ fn process_groups(
         }
         let result_handler = r
             .get("result_handler")?
+            .map(|h| entry_point(&h))
             .unwrap_or_else(|| DEFAULT_RESULT_HANDLER.to_string());
         if result_handler != DEFAULT_RESULT_HANDLER {
             let line = ini

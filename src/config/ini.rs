@@ -160,20 +160,43 @@ fn python_lines(text: &str) -> Vec<String> {
     lines
 }
 
-/// Byte index where an inline comment starts, per configparser's rule.
+/// Byte index where an inline comment starts, as Python 3.6-3.12's
+/// configparser finds it: in rounds, taking the next `;` and the next `#`
+/// each round and stopping at the first round where one of them follows
+/// whitespace. So in `a#b #c ;d` the ` ;` (found in round one) wins over
+/// the ` #` (the second `#`, found in round two): the value is `a#b #c`.
 fn comment_start(line: &str) -> Option<usize> {
     let trimmed = line.trim();
     if trimmed.starts_with('#') || trimmed.starts_with(';') {
         return Some(0);
     }
-    let mut prev: Option<char> = None;
-    for (i, c) in line.char_indices() {
-        if (c == ';' || c == '#') && (i == 0 || prev.is_some_and(char::is_whitespace)) {
-            return Some(i);
+    let qualifies = |i: usize| {
+        i == 0
+            || line[..i]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_whitespace)
+    };
+    let mut next_from = [Some(0usize), Some(0usize)];
+    loop {
+        let mut best: Option<usize> = None;
+        for (k, prefix) in [';', '#'].into_iter().enumerate() {
+            let Some(from) = next_from[k] else { continue };
+            match line[from..].find(prefix) {
+                None => next_from[k] = None,
+                Some(off) => {
+                    let i = from + off;
+                    next_from[k] = Some(i + 1);
+                    if qualifies(i) {
+                        best = Some(best.map_or(i, |b: usize| b.min(i)));
+                    }
+                }
+            }
         }
-        prev = Some(c);
+        if best.is_some() || next_from == [None, None] {
+            return best;
+        }
     }
-    None
 }
 
 /// A value being read: its lines, joined when the file ends.
@@ -398,7 +421,14 @@ mod tests {
     #[test]
     fn inline_comment_needs_whitespace_before_it() {
         // spec/config.md 2.2; configparser-rs would cut `a;b` at the `;`.
-        let ini = parse("[p]\ncommand=/bin/prog a;b c ;comment\nx=a#b\ny=v #c\n");
+        let ini =
+            parse("[p]\ncommand=/bin/prog a;b c ;comment\nx=a#b\ny=v #c\nz=echo a ;comment\n");
+        assert_eq!(ini.get("p", "z"), Some("echo a"));
+        // Python 3.11's rounds: the first `;` qualifies before the second `#`.
+        let ini2 = parse("[p]\na=/bin/echo a#b #c ;d\nb=a;b ;c #d\nc=x#y#z #w ;v\n");
+        assert_eq!(ini2.get("p", "a"), Some("/bin/echo a#b #c"));
+        assert_eq!(ini2.get("p", "b"), Some("a;b ;c"));
+        assert_eq!(ini2.get("p", "c"), Some("x#y#z #w"));
         assert_eq!(ini.get("p", "command"), Some("/bin/prog a;b c"));
         assert_eq!(ini.get("p", "x"), Some("a#b"));
         assert_eq!(ini.get("p", "y"), Some("v"));

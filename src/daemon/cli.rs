@@ -240,6 +240,9 @@ pub fn parse(args: Vec<OsString>, home: Option<&str>) -> Result<Command, String>
                 o.directory =
                     Some(values::existing_directory(&v, home).map_err(|e| bad(e.message))?)
             }
+            // An empty value falls back to the file's, as in 4.3.
+            "logfile" if v.is_empty() => {}
+            "pidfile" if v.is_empty() => {}
             "logfile" => {
                 o.logfile = Some(values::existing_dirpath(&v, home).map_err(|e| bad(e.message))?)
             }
@@ -262,18 +265,8 @@ pub fn parse(args: Vec<OsString>, home: Option<&str>) -> Result<Command, String>
             "minfds" => o.minfds = Some(values::integer(&v).map_err(|e| bad(e.message))?),
             "minprocs" => o.minprocs = Some(values::integer(&v).map_err(|e| bad(e.message))?),
             "strip_ansi" => o.strip_ansi = true,
+            // 4.3 takes any value here (its parser never fails).
             "profile_options" => {
-                let ok = values::list_of_strings(&v).iter().all(|p| {
-                    matches!(
-                        p.to_lowercase().as_str(),
-                        "cumulative" | "calls" | "callers"
-                    )
-                });
-                if !ok {
-                    return Err(bad(
-                        "expected a comma-separated list of cumulative, calls, callers".into(),
-                    ));
-                }
                 run.profile_options = Some(v);
             }
             "test-config" => run.test_config = true,
