@@ -370,6 +370,14 @@ mod tests {
         );
     }
 
+    /// docs/compat.md: `-e=debug` is the value `debug` (lexopt), where
+    /// 4.3's getopt took `=debug`.
+    #[test]
+    fn short_value_after_equals_sign() {
+        assert_eq!(run(&["-e=debug"]).overrides.loglevel, Some("debug"));
+        assert_eq!(run(&["-c=x.conf"]).configfile.as_deref(), Some("x.conf"));
+    }
+
     #[test]
     fn test_config_flags() {
         let r = run(&["--test-config", "--json"]);
