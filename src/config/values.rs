@@ -658,6 +658,10 @@ mod tests {
 
     #[test]
     fn integers_as_python_int() {
+        // docs/compat.md: integers are 64-bit, in ASCII digits.
+        assert_eq!(integer("9223372036854775807"), Ok(i64::MAX));
+        assert!(integer("99999999999999999999").is_err());
+        assert!(integer("\u{661}\u{660}").is_err());
         assert_eq!(integer(" 10 "), Ok(10));
         assert_eq!(integer("1_000"), Ok(1000));
         assert_eq!(integer("-3"), Ok(-3));
