@@ -113,10 +113,19 @@ pub fn parse(specs: &[OptSpec], args: Vec<OsString>) -> Result<(Vec<Given>, Vec<
     Ok((given, positional))
 }
 
-/// The option lines of a help text: `-c/--configuration FILENAME -- text`.
+/// `-?`, which Supervisor accepts for help in both roles and does not list.
+pub const QUESTION_MARK_HELP: OptSpec = OptSpec {
+    short: Some('?'),
+    long: None,
+    metavar: None,
+    help: "same as --help",
+};
+
+/// The option lines of a help text: `-c/--configuration FILENAME -- text`
+/// (`-?` is left out, as 4.3 leaves it out).
 pub fn help_lines(specs: &[OptSpec]) -> String {
     let mut out = String::new();
-    for s in specs {
+    for s in specs.iter().filter(|s| s.short != Some('?')) {
         let mut names = Vec::new();
         if let Some(c) = s.short {
             names.push(format!("-{c}"));

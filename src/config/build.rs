@@ -450,15 +450,7 @@ fn glob(pattern: &str) -> Vec<String> {
         let last = i + 1 == parts.len();
         let mut next = Vec::new();
         for base in &paths {
-            let join = |name: &str| {
-                if base.is_empty() {
-                    name.to_string()
-                } else if base.ends_with('/') {
-                    format!("{base}{name}")
-                } else {
-                    format!("{base}/{name}")
-                }
-            };
+            let join = |name: &str| values::join_path(base, name);
             if !has_magic(part) {
                 let p = join(part);
                 let exists = std::fs::symlink_metadata(&p).is_ok();

@@ -97,15 +97,7 @@ pub fn search_paths(argv0: &str) -> Vec<String> {
         }
     };
     let here = parent(&parent(argv0));
-    let join = |dir: &str, name: &str| {
-        if dir.is_empty() {
-            name.to_string()
-        } else if dir.ends_with('/') {
-            format!("{dir}{name}")
-        } else {
-            format!("{dir}/{name}")
-        }
-    };
+    let join = values::join_path;
     vec![
         join(&here, "etc/supervisord.conf"),
         join(&here, "supervisord.conf"),

@@ -476,6 +476,17 @@ pub fn expand_user(path: &str, home: Option<&str>) -> String {
     }
 }
 
+/// Python's `os.path.join(dir, name)` for a relative `name`.
+pub fn join_path(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else if dir.ends_with('/') {
+        format!("{dir}{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
 /// Python's `os.path.normpath(os.path.abspath(p))` against `cwd`.
 pub fn normalize(path: &str, cwd: &Path) -> String {
     let joined = if path.starts_with('/') {

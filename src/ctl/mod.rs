@@ -74,18 +74,13 @@ pub const OPTIONS: &[OptSpec] = &[
         metavar: None,
         help: "print the version and exit",
     },
-    OptSpec {
-        short: Some('?'),
-        long: None,
-        metavar: None,
-        help: "same as --help",
-    },
+    getopt::QUESTION_MARK_HELP,
 ];
 
 pub fn usage(argv0: &str) -> String {
     format!(
         "supervisorctl -- control applications run by supervisord from the cmd line.\n\nUsage: {argv0} [options] [action [arguments]]\n\nOptions:\n{}\naction [arguments] -- see below\n\nActions are commands like \"tail\" or \"stop\".  If -i is specified or no action is\nspecified on the command line, a \"shell\" interpreting actions typed\ninteractively is started.  Use the action \"help\" to find out about available\nactions.\n",
-        getopt::help_lines(&OPTIONS[..OPTIONS.len() - 1])
+        getopt::help_lines(OPTIONS)
     )
 }
 

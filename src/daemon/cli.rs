@@ -174,20 +174,14 @@ pub const OPTIONS: &[OptSpec] = &[
         None,
         "with --test-config: print the fully resolved configuration as JSON (see docs/config-json.md)",
     ),
-    // 4.3 also accepts -? for help.
-    OptSpec {
-        short: Some('?'),
-        long: None,
-        metavar: None,
-        help: "same as --help",
-    },
+    getopt::QUESTION_MARK_HELP,
 ];
 
 /// The `-h` text.
 pub fn usage(argv0: &str) -> String {
     format!(
         "supervisord -- run a set of applications as daemons.\n\nUsage: {argv0} [options]\n\nOptions:\n{}",
-        getopt::help_lines(&OPTIONS[..OPTIONS.len() - 1])
+        getopt::help_lines(OPTIONS)
     )
 }
 
@@ -388,7 +382,7 @@ mod tests {
     fn usage_lists_every_option() {
         let u = usage("supervisord");
         assert!(u.starts_with("supervisord -- run a set of applications as daemons.\n\nUsage: supervisord [options]\n\nOptions:\n-c/--configuration FILENAME -- "));
-        for spec in &OPTIONS[..OPTIONS.len() - 1] {
+        for spec in OPTIONS.iter().filter(|s| s.long.is_some()) {
             assert!(
                 u.contains(&format!("--{}", spec.long.unwrap())),
                 "{:?}",
