@@ -136,34 +136,25 @@ fn decode(bytes: Vec<u8>, path: &str) -> Result<String, ConfigError> {
         let bytes = e.as_bytes();
         let pos = e.utf8_error().valid_up_to();
         let line = bytes[..pos].iter().filter(|&&b| b == b'\n').count() + 1;
-        let (len, reason) = match e.utf8_error().error_len() {
+        // (position Python reports, bytes in the bad sequence, reason)
+        let (at, len, reason) = match e.utf8_error().error_len() {
             // At end of file Python decodes the unfinished tail on its
             // own, so positions count from the tail.
-            None => {
-                let len = bytes.len() - pos;
-                let at = if len <= 1 { "byte".to_string() } else { format!("bytes in position 0-{}", len - 1) };
-                let message = if len <= 1 {
-                    format!("'utf-8' codec can't decode byte 0x{:02x} in position 0: unexpected end of data", bytes[pos])
-                } else {
-                    format!("'utf-8' codec can't decode {at}: unexpected end of data")
-                };
-                return ConfigError::new(message)
-                    .with_detail(format!("{path}:{line}: the file is not UTF-8 text; save it as UTF-8"));
-            }
-            Some(n) if (0xc2..=0xf4).contains(&bytes[pos]) => (n, "invalid continuation byte"),
-            Some(n) => (n, "invalid start byte"),
+            None => (0, bytes.len() - pos, "unexpected end of data"),
+            // Otherwise it counts from the start of its 8 KiB read buffer,
+            // which for files that size or smaller is the offset in the file.
+            Some(n) if (0xc2..=0xf4).contains(&bytes[pos]) => (pos, n, "invalid continuation byte"),
+            Some(n) => (pos, n, "invalid start byte"),
         };
-        // Python counts from the start of its 8 KiB read buffer; for files
-        // that size or smaller that is the offset in the file.
         let message = if len <= 1 {
             format!(
-                "'utf-8' codec can't decode byte 0x{:02x} in position {pos}: {reason}",
+                "'utf-8' codec can't decode byte 0x{:02x} in position {at}: {reason}",
                 bytes[pos]
             )
         } else {
             format!(
-                "'utf-8' codec can't decode bytes in position {pos}-{}: {reason}",
-                pos + len - 1
+                "'utf-8' codec can't decode bytes in position {at}-{}: {reason}",
+                at + len - 1
             )
         };
         ConfigError::new(message).with_detail(format!(
@@ -643,10 +634,15 @@ pub fn load_server(path: &str, overrides: &Overrides, ctx: &LoadContext) -> Res<
         .unwrap_or_else(|| "supervisor".to_string());
     let nodaemon = r.typed("nodaemon", "false", values::boolean)?;
     let silent = r.typed("silent", "false", values::boolean)?;
-    let tempdir = ctx.temp_dir();
-    let childlogdir = r.typed("childlogdir", &tempdir, |v| {
-        values::existing_directory(v, home)
-    })?;
+    // The default is looked for (a file is created to test each candidate)
+    // only when the option is absent.
+    let childlogdir = match r.get("childlogdir")? {
+        Some(v) => {
+            values::existing_directory(&v, home).map_err(|e| r.value_error("childlogdir", e))?
+        }
+        None => values::existing_directory(&ctx.temp_dir(), home)
+            .map_err(|e| ConfigError::new(e.message))?,
+    };
     let nocleanup = r.typed("nocleanup", "false", values::boolean)?;
     let strip_ansi = r.typed("strip_ansi", "false", values::boolean)?;
     // Expanded once, as 4.4 does (4.3 expands it twice; docs/compat.md).
@@ -1529,6 +1525,64 @@ pub fn load_ctl(path: &str, ctx: &LoadContext) -> Res<CtlConfig> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ctx_with(environ: &[(&str, &str)]) -> LoadContext {
+        LoadContext {
+            environ: environ
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            cwd: PathBuf::from("/"),
+            host_node_name: "h".into(),
+        }
+    }
+
+    #[test]
+    fn temp_dir_is_the_first_one_a_file_can_be_made_in() {
+        let mine = std::env::temp_dir().join(format!("svrs-tmpdir-{}", std::process::id()));
+        std::fs::create_dir_all(&mine).unwrap();
+        let mine_s = mine.to_str().unwrap();
+        assert_eq!(ctx_with(&[("TMPDIR", mine_s)]).temp_dir(), mine_s);
+        assert_eq!(
+            std::fs::read_dir(&mine).unwrap().count(),
+            0,
+            "the probe file is removed"
+        );
+        // Not a directory, or one nobody (not even root) can create files
+        // in: Python's gettempdir moves on, and so do we.
+        assert_eq!(
+            ctx_with(&[("TMPDIR", "/no/such/dir"), ("TEMP", mine_s)]).temp_dir(),
+            mine_s
+        );
+        assert_eq!(
+            ctx_with(&[("TMPDIR", "/proc"), ("TMP", mine_s)]).temp_dir(),
+            mine_s
+        );
+        std::fs::remove_dir_all(&mine).unwrap();
+    }
+
+    /// As 4.3 reports them when reading a file (the tail case differs from a
+    /// bare `bytes.decode()`; bad/not-utf8-truncated.conf pins it against 4.3).
+    #[test]
+    fn decode_errors_are_pythons() {
+        let msg = |b: &[u8]| decode(b.to_vec(), "f").unwrap_err().message;
+        assert_eq!(
+            msg(b"ab\xffc"),
+            "'utf-8' codec can't decode byte 0xff in position 2: invalid start byte"
+        );
+        assert_eq!(
+            msg(b"\xe2\x82x"),
+            "'utf-8' codec can't decode bytes in position 0-1: invalid continuation byte"
+        );
+        assert_eq!(
+            msg(b"abc\xe2\x82"),
+            "'utf-8' codec can't decode bytes in position 0-1: unexpected end of data"
+        );
+        assert_eq!(
+            msg(b"abc\xe2"),
+            "'utf-8' codec can't decode byte 0xe2 in position 0: unexpected end of data"
+        );
+    }
 
     #[test]
     fn environment_pairs_posix_like_4_4() {
