@@ -20,6 +20,19 @@ pub mod pidproxy;
 
 use std::io::Write;
 
+/// Reports a usage or configuration error as Supervisor 4.3 does
+/// (`Error: <message>`, then `For help, use <argv0> -h`), with our location
+/// line between them when there is one. Returns the exit code, 2.
+pub fn usage_error(argv0: &str, message: &str, detail: Option<&str>) -> i32 {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "Error: {message}");
+    if let Some(d) = detail {
+        let _ = writeln!(err, "  {d}");
+    }
+    let _ = writeln!(err, "For help, use {argv0} -h");
+    2
+}
+
 /// Writes `text` to stdout. A closed pipe (`| head`) is not an error: the
 /// reader has what it wanted. Returns the exit code to use.
 pub fn print_stdout(text: &str) -> i32 {

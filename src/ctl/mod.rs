@@ -9,7 +9,6 @@
 //! `daemon`.
 
 use std::ffi::OsString;
-use std::io::Write;
 
 use crate::config::{self, CtlConfig, LoadContext, values};
 use crate::getopt::{self, OptSpec};
@@ -84,18 +83,11 @@ pub fn usage(argv0: &str) -> String {
     )
 }
 
-fn usage_error(argv0: &str, message: &str) -> i32 {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "Error: {message}");
-    let _ = writeln!(err, "For help, use {argv0} -h");
-    2
-}
-
 /// Runs `supervisorctl` with `args` (after argv\[0\]); returns the exit code.
 pub fn main(argv0: &str, args: Vec<OsString>) -> i32 {
     let (given, action) = match getopt::parse(OPTIONS, args) {
         Ok(p) => p,
-        Err(msg) => return usage_error(argv0, &msg),
+        Err(msg) => return crate::usage_error(argv0, &msg, None),
     };
     let mut configfile = None;
     let mut serverurl = None;
@@ -110,7 +102,7 @@ pub fn main(argv0: &str, args: Vec<OsString>) -> i32 {
             "serverurl" => match values::url(&v) {
                 Ok(u) => serverurl = Some(u),
                 Err(e) => {
-                    return usage_error(
+                    return crate::usage_error(
                         argv0,
                         &format!(
                             "invalid value for {} {}: {}",
@@ -118,6 +110,7 @@ pub fn main(argv0: &str, args: Vec<OsString>) -> i32 {
                             config::pyfmt::repr_str(&v),
                             e.message
                         ),
+                        None,
                     );
                 }
             },
@@ -132,7 +125,7 @@ pub fn main(argv0: &str, args: Vec<OsString>) -> i32 {
     let mut cfg = match found {
         Some(path) => match config::load_ctl(&path, &ctx) {
             Ok(c) => c,
-            Err(e) => return usage_error(argv0, &e.message),
+            Err(e) => return crate::usage_error(argv0, &e.message, e.detail.as_deref()),
         },
         None => CtlConfig::default(),
     };

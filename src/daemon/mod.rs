@@ -21,16 +21,6 @@ use crate::config::{self, ConfigError, LoadContext, ServerConfig};
 /// behaviour we reproduce, since tools parse it (docs/compat.md).
 pub const COMPAT_VERSION: &str = "4.3.0";
 
-fn usage_error(argv0: &str, message: &str, detail: Option<&str>) -> i32 {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "Error: {message}");
-    if let Some(d) = detail {
-        let _ = writeln!(err, "  {d}");
-    }
-    let _ = writeln!(err, "For help, use {argv0} -h");
-    2
-}
-
 /// Runs `supervisord` with `args` (after argv\[0\]); returns the exit code.
 pub fn main(argv0: &str, args: Vec<OsString>) -> i32 {
     let ctx = LoadContext::from_process();
@@ -43,7 +33,7 @@ pub fn main(argv0: &str, args: Vec<OsString>) -> i32 {
             return crate::print_stdout(&format!("{COMPAT_VERSION}\n"));
         }
         Ok(cli::Command::Run(run)) => run,
-        Err(msg) => return usage_error(argv0, &msg, None),
+        Err(msg) => return crate::usage_error(argv0, &msg, None),
     };
     let configfile = match run.configfile.clone() {
         Some(c) => c,
@@ -56,7 +46,7 @@ pub fn main(argv0: &str, args: Vec<OsString>) -> i32 {
             }
             match config::find_config(argv0, &ctx.cwd) {
                 Ok(c) => c,
-                Err(e) => return usage_error(argv0, &e.message, None),
+                Err(e) => return crate::usage_error(argv0, &e.message, None),
             }
         }
     };
@@ -69,7 +59,7 @@ pub fn main(argv0: &str, args: Vec<OsString>) -> i32 {
     let cfg = match loaded {
         Ok(c) => c,
         Err(ConfigError { message, detail }) => {
-            return usage_error(argv0, &message, detail.as_deref());
+            return crate::usage_error(argv0, &message, detail.as_deref());
         }
     };
     if run.test_config {
