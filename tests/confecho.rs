@@ -1,7 +1,7 @@
 //! `echo_supervisord_conf`: the sample loads in our loader and in 4.3 to
 //! the same configuration as 4.3's own sample, and documents every option.
 
-use crate::util::{TempDir, describe, dump43, root, run_role, text};
+use crate::util::{TempDir, describe, dump43, root, run_role, test_config_json, text};
 
 fn sample() -> String {
     let home = TempDir::new("echo");
@@ -42,19 +42,7 @@ fn sample_resolves_like_4_3s_own_sample() {
         a, b,
         "our sample's active settings differ from 4.3's sample"
     );
-    let o = run_role(
-        "supervisord",
-        &["-c", ours.to_str().unwrap(), "--test-config", "--json"],
-        dir.path(),
-        home,
-    );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        describe("our loader on our sample", &o)
-    );
-    let mine: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (_, mine) = test_config_json(&ours, dir.path(), home);
     assert_eq!(mine["groups"], a["groups"]);
     assert_eq!(mine["servers"], a["servers"]);
     assert_eq!(mine["notices"], serde_json::json!([]));
@@ -133,19 +121,7 @@ fn sample_documents_every_option_and_all_of_it_loads() {
             );
         }
     }
-    let o = run_role(
-        "supervisord",
-        &["-c", path.to_str().unwrap(), "--test-config", "--json"],
-        dir.path(),
-        dir.path(),
-    );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        describe("our loader on the uncommented sample", &o)
-    );
-    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (_, j) = test_config_json(&path, dir.path(), dir.path());
     assert_eq!(
         j["notices"],
         serde_json::json!([]),

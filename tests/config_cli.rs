@@ -214,15 +214,7 @@ fn running_the_daemon_says_what_is_missing() {
 
 fn json_config(dir: &TempDir, conf: &str) -> (Output, serde_json::Value) {
     let path = dir.write("supervisord.conf", conf);
-    let o = run_role(
-        "supervisord",
-        &["--test-config", "--json", "-c", path.to_str().unwrap()],
-        dir.path(),
-        dir.path(),
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", describe("json", &o));
-    let j = serde_json::from_slice(&o.stdout).expect("JSON");
-    (o, j)
+    crate::util::test_config_json(&path, dir.path(), dir.path())
 }
 
 /// docs/compat.md: `[DEFAULT]` is a fallback and does not break the

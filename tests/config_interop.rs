@@ -214,6 +214,9 @@ fn command_line_overrides_resolve_as_in_4_3() {
             "0o2",
         ],
         vec!["-nc", conf, "-eblather"],
+        // Empty -l/-j fall back to the file's values; any profile value goes.
+        vec!["-c", conf, "-l", "", "-j", ""],
+        vec!["-c", conf, "--profile_options=anything"],
     ];
     for args in cases {
         assert_same_config(

@@ -21,6 +21,9 @@ mod config_interop;
 /// `echo_supervisord_conf`: the sample loads in both and documents every option.
 mod confecho;
 
+/// `supervisorctl`'s options and config errors against the real 4.3 one.
+mod ctl_options;
+
 /// `pidproxy`: signal forwarding, exit on child exit, usage.
 mod pidproxy;
 

@@ -150,3 +150,33 @@ pub fn dump43<S: AsRef<OsStr>>(args: &[S], cwd: &Path, home: &Path) -> Output {
         .output()
         .expect("run dump_config.py")
 }
+
+/// Runs `supervisord --test-config --json` on `conf`; fails the test
+/// unless it exits 0. Returns the output (warnings are on its stderr) and
+/// the document.
+pub fn test_config_json(conf: &Path, cwd: &Path, home: &Path) -> (Output, serde_json::Value) {
+    let args = [
+        OsStr::new("--test-config"),
+        OsStr::new("--json"),
+        OsStr::new("-c"),
+        conf.as_os_str(),
+    ];
+    let o = run_role("supervisord", &args, cwd, home);
+    let what = format!("--test-config --json -c {}", conf.display());
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&what, &o));
+    let j = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e})\n{}", describe(&what, &o)));
+    (o, j)
+}
+
+/// Runs Supervisor 4.3's own `supervisorctl` (as argv[0] `supervisorctl`).
+pub fn ctl43<S: AsRef<OsStr>>(args: &[S], cwd: &Path, home: &Path) -> Output {
+    Command::new(python43())
+        .args(["-c", "import sys; sys.argv[0] = 'supervisorctl'; from supervisor.supervisorctl import main; main()"])
+        .args(args)
+        .current_dir(cwd)
+        .env_clear()
+        .envs(fixed_env(home))
+        .output()
+        .expect("run 4.3 supervisorctl")
+}
