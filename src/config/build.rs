@@ -54,7 +54,8 @@ impl LoadContext {
             .map(|(_, v)| v.as_str())
     }
 
-    fn home(&self) -> Option<&str> {
+    /// `$HOME`, for `~` expansion.
+    pub fn home(&self) -> Option<&str> {
         self.var("HOME")
     }
 

@@ -24,8 +24,7 @@ pub const COMPAT_VERSION: &str = "4.3.0";
 /// Runs `supervisord` with `args` (after argv\[0\]); returns the exit code.
 pub fn main(argv0: &str, args: Vec<OsString>) -> i32 {
     let ctx = LoadContext::from_process();
-    let home = std::env::var("HOME").ok();
-    let run = match cli::parse(args, home.as_deref()) {
+    let run = match cli::parse(args, ctx.home()) {
         Ok(cli::Command::Help) => {
             return crate::print_stdout(&cli::usage(argv0));
         }
