@@ -315,6 +315,7 @@ const SUPERVISORD_KEYS: &[&str] = &[
     "strip_ansi",
     "environment",
     "identifier",
+    "subreaper",
 ];
 const PROGRAM_KEYS: &[&str] = &[
     "command",
@@ -646,6 +647,10 @@ pub fn load_server(path: &str, overrides: &Overrides, ctx: &LoadContext) -> Res<
     };
     let nocleanup = r.typed("nocleanup", "false", values::boolean)?;
     let strip_ansi = r.typed("strip_ansi", "false", values::boolean)?;
+    let subreaper = match r.get("subreaper")? {
+        Some(v) => Some(values::boolean(&v).map_err(|e| r.value_error("subreaper", e))?),
+        None => None,
+    };
     // Expanded once, as 4.4 does (4.3 expands it twice; docs/compat.md).
     let global_env = r.typed("environment", "", environment)?;
     for (k, v) in global_env.iter() {
@@ -705,6 +710,7 @@ pub fn load_server(path: &str, overrides: &Overrides, ctx: &LoadContext) -> Res<
         strip_ansi: overrides.strip_ansi || strip_ansi,
         environment: global_env,
         identifier: overrides.identifier.clone().unwrap_or(identifier),
+        subreaper,
     };
 
     notices.extend(unknown_keys(&ini).iter().map(ToString::to_string));

@@ -134,6 +134,7 @@ pub fn to_json(c: &ServerConfig) -> Value {
             "strip_ansi": d.strip_ansi,
             "environment": env(&d.environment),
             "identifier": d.identifier,
+            "subreaper": d.subreaper,
         },
         "serverurl": c.serverurl(),
         "servers": c.servers.iter().map(server).collect::<Vec<_>>(),

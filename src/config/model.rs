@@ -55,6 +55,10 @@ pub struct SupervisordConfig {
     pub strip_ansi: bool,
     pub environment: EnvList,
     pub identifier: String,
+    /// Our extension `subreaper=`: become the child subreaper so orphaned
+    /// descendants are reaped here. `None` means automatic: on in the
+    /// foreground, off when daemonized (docs/compat.md).
+    pub subreaper: Option<bool>,
 }
 
 /// One `[inet_http_server*]` or `[unix_http_server*]` section.

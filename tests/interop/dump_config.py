@@ -81,6 +81,8 @@ def supervisord_section(o):
         'strip_ansi': bool(o.strip_ansi),
         'environment': dict(o.configroot.supervisord.environment or {}),
         'identifier': o.identifier,
+        # Our extension; 4.3 has no such option (tests leave it unset).
+        'subreaper': None,
     }
 
 
