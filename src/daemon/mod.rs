@@ -10,6 +10,7 @@
 //! Output: errors go to stderr as `Error: <4.3's message>`, then our
 //! location line when there is one, then `For help, use <argv0> -h`; exit 2.
 
+pub mod childlog;
 pub mod cli;
 pub mod rotating;
 pub mod timefmt;
