@@ -12,6 +12,7 @@
 
 pub mod childlog;
 pub mod cli;
+pub mod logger;
 pub mod rotating;
 pub mod timefmt;
 
