@@ -10,7 +10,11 @@
 //! Output: errors go to stderr as `Error: <4.3's message>`, then our
 //! location line when there is one, then `For help, use <argv0> -h`; exit 2.
 
+pub mod childlog;
 pub mod cli;
+pub mod logger;
+pub mod rotating;
+pub mod timefmt;
 
 use std::ffi::OsString;
 use std::io::Write;
