@@ -11,6 +11,7 @@
 //! location line when there is one, then `For help, use <argv0> -h`; exit 2.
 
 pub mod cli;
+pub mod privileges;
 
 use std::ffi::OsString;
 use std::io::Write;
