@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod privileges;
+pub mod spawn;
 
 use std::ffi::OsString;
 use std::io::Write;
