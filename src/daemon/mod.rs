@@ -15,6 +15,8 @@ pub mod cli;
 pub mod logger;
 pub mod rotating;
 pub mod timefmt;
+pub mod privileges;
+pub mod spawn;
 
 use std::ffi::OsString;
 use std::io::Write;
