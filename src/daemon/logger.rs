@@ -290,6 +290,7 @@ mod tests {
             strip_ansi: false,
             environment: Default::default(),
             identifier: "supervisor".to_string(),
+            subreaper: None,
         }
     }
 

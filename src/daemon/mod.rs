@@ -1,25 +1,35 @@
 //! The `supervisord` role.
 //!
-//! This build covers the daemon's front door: the command line, finding and
-//! loading the configuration with 4.3's errors and exit status, and
-//! `--test-config [--json]`. The process engine (the mio reactor, spawning,
-//! the state machine, logging) is the next piece of work; until it lands,
-//! starting the daemon says so plainly and exits 2 without touching
-//! anything.
+//! This file is the front door and the start-up sequence of
+//! `spec/states.md` §8.1: the command line and configuration (with 4.3's
+//! errors and exit status, or `--test-config [--json]`), then privileges,
+//! rlimits, the main log, AUTO log cleanup, the pidfile lock, signals,
+//! daemonizing, and the [`reactor`] loop over the [`supervisor`] state,
+//! again and again while SIGHUP asks for a restart.
 //!
 //! Output: errors go to stderr as `Error: <4.3's message>`, then our
 //! location line when there is one, then `For help, use <argv0> -h`; exit 2.
 
+pub mod capture;
 pub mod childlog;
 pub mod cli;
+pub mod detach;
 pub mod logger;
-pub mod rotating;
-pub mod timefmt;
+pub mod pidfile;
 pub mod privileges;
+pub mod process;
+pub mod reactor;
+pub mod rotating;
+pub mod signals;
 pub mod spawn;
+pub mod supervisor;
+pub mod timefmt;
 
 use std::ffi::OsString;
 use std::io::Write;
+use std::path::Path;
+
+use logger::{Level, MainLog};
 
 use crate::config::{self, ConfigError, LoadContext, ServerConfig};
 
@@ -70,12 +80,12 @@ pub fn main(argv0: &str, args: Vec<OsString>) -> i32 {
     if run.test_config {
         return test_config(&cfg, run.json);
     }
-    report_messages(&cfg);
-    eprintln!(
-        "Error: supervisor-rs cannot run processes yet: the process engine is not part of this build.\n  {} is valid; check it with: {argv0} -c {} --test-config",
-        cfg.configfile, cfg.configfile
-    );
-    2
+    let reload = {
+        let overrides = run.overrides.clone();
+        let configfile = configfile.clone();
+        move || config::load_server(&configfile, &overrides, &LoadContext::from_process())
+    };
+    serve(argv0, cfg, &reload)
 }
 
 /// The warnings and notes a start-up would log, on stderr.
@@ -132,4 +142,185 @@ fn test_config(cfg: &ServerConfig, json: bool) -> i32 {
         }
     }
     crate::print_stdout(&out)
+}
+
+/// Runs the daemon on a loaded configuration until it is told to exit;
+/// returns the exit status.
+fn serve(
+    argv0: &str,
+    cfg: ServerConfig,
+    reload: &dyn Fn() -> Result<ServerConfig, ConfigError>,
+) -> i32 {
+    let mut early: Vec<(Level, String)> = Vec::new();
+    // SAFETY: getuid cannot fail.
+    let root = unsafe { libc::getuid() } == 0;
+    match &cfg.supervisord.user {
+        Some(user) => {
+            let uid = match config::values::name_to_uid(user) {
+                Ok(uid) => uid,
+                Err(e) => return crate::usage_error(argv0, &e.message, None),
+            };
+            if let Err(msg) = privileges::drop_privileges(uid) {
+                return crate::usage_error(argv0, &msg, None);
+            }
+            early.push((Level::Info, format!("Set uid to user {uid} succeeded")));
+        }
+        None if root => {
+            early.push((
+                Level::Critical,
+                privileges::running_as_root_warning().to_string(),
+            ));
+        }
+        None => {}
+    }
+    match privileges::raise_rlimits(
+        cfg.supervisord.minfds.max(0) as u64,
+        cfg.supervisord.minprocs.max(0) as u64,
+    ) {
+        Ok(infos) => early.extend(infos.into_iter().map(|m| (Level::Info, m))),
+        Err(msg) => return crate::usage_error(argv0, &msg, None),
+    }
+    if first_live_unix_socket(&cfg) {
+        return crate::usage_error(
+            argv0,
+            "Another program is already listening on a port that one of our HTTP servers is configured to use.  Shut this program down first before starting supervisord.",
+            None,
+        );
+    }
+    let mut pidfile = match pidfile::PidFile::lock(Path::new(&cfg.supervisord.pidfile)) {
+        Ok(p) => Some(p),
+        Err(pidfile::PidFileError::Held { pid }) => {
+            let holder = pid.map_or_else(
+                || "another supervisord".to_string(),
+                |p| format!("supervisord (pid {p})"),
+            );
+            eprintln!(
+                "Error: {holder} is already running with the pidfile {}.\n  Stop it first (kill {}), or give this one its own pidfile= in [supervisord].",
+                cfg.supervisord.pidfile,
+                pid.map_or_else(|| "it".to_string(), |p| p.to_string()),
+            );
+            return 2;
+        }
+        Err(pidfile::PidFileError::Io(_)) => None,
+    };
+
+    let mut reactor = match reactor::Reactor::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("Error: cannot set up the event loop: {e}");
+            return 2;
+        }
+    };
+    let mut cfg = cfg;
+    let mut first = true;
+    loop {
+        let foreground = cfg.supervisord.nodaemon;
+        let mut log = match MainLog::open(&cfg.supervisord, foreground) {
+            Ok(l) => l,
+            Err(msg) => return crate::usage_error(argv0, &msg, None),
+        };
+        // 4.3's order: criticals, warnings, then infos.
+        let (crit, infos): (Vec<_>, Vec<_>) = early
+            .drain(..)
+            .partition(|(level, _)| *level == Level::Critical);
+        for (level, msg) in crit {
+            log.log(level, &msg);
+        }
+        for w in cfg.parse_warnings.iter().chain(cfg.notices.iter()) {
+            log.log(Level::Warn, w);
+        }
+        for (level, msg) in infos {
+            log.log(level, &msg);
+        }
+        for i in &cfg.parse_infos {
+            log.log(Level::Info, i);
+        }
+        if !cfg.supervisord.nocleanup {
+            let dir = Path::new(&cfg.supervisord.childlogdir);
+            for w in childlog::cleanup_auto_logs(dir, &cfg.supervisord.identifier) {
+                log.log(Level::Warn, &w);
+            }
+        }
+        if first && !foreground {
+            match detach::daemonize(cfg.supervisord.directory.as_deref(), cfg.supervisord.umask) {
+                Ok(d) => {
+                    log.set_echo(false);
+                    for (level, msg) in d.messages {
+                        log.log(level, &msg);
+                    }
+                }
+                Err(e) => {
+                    log.log(Level::Critical, &format!("could not daemonize: {e}"));
+                    return 2;
+                }
+            }
+        }
+        if first {
+            let subreaper = cfg.supervisord.subreaper.unwrap_or(foreground);
+            // SAFETY: getpid cannot fail.
+            let pid1 = unsafe { libc::getpid() } == 1;
+            if subreaper && !pid1 {
+                match detach::become_subreaper() {
+                    Ok(()) => log.log(
+                        Level::Debug,
+                        "set as child subreaper: orphaned descendants are reaped here",
+                    ),
+                    Err(e) => log.log(
+                        Level::Warn,
+                        &format!("could not become child subreaper: {e}"),
+                    ),
+                }
+            }
+        }
+        let pid = std::process::id();
+        match pidfile.as_mut().map(|p| p.write_pid(pid)) {
+            Some(Ok(())) => {}
+            _ => log.log(
+                Level::Critical,
+                &format!("could not write pidfile {}", cfg.supervisord.pidfile),
+            ),
+        }
+        log.log(Level::Info, &format!("supervisord started with pid {pid}"));
+        let registry = match reactor.registry() {
+            Ok(r) => r,
+            Err(e) => {
+                log.log(
+                    Level::Critical,
+                    &format!("cannot set up the event loop: {e}"),
+                );
+                return 2;
+            }
+        };
+        let mut sup = supervisor::Supervisor::new(cfg, log, registry);
+        sup.add_configured_groups();
+        match reactor.run(&mut sup, reload) {
+            reactor::Outcome::Shutdown => {
+                if let Some(p) = pidfile.take() {
+                    p.remove();
+                }
+                return 0;
+            }
+            reactor::Outcome::Restart(next) => {
+                if next.supervisord.pidfile != sup.cfg.supervisord.pidfile {
+                    if let Some(p) = pidfile.take() {
+                        p.remove();
+                    }
+                    pidfile = pidfile::PidFile::lock(Path::new(&next.supervisord.pidfile)).ok();
+                }
+                cfg = *next;
+                first = false;
+            }
+        }
+    }
+}
+
+/// Whether something still listens on one of the configured unix sockets
+/// (a file left by a crash accepts no connection and does not count).
+fn first_live_unix_socket(cfg: &ServerConfig) -> bool {
+    cfg.servers.iter().any(|s| match &s.listen {
+        config::model::Listen::Unix { file, .. } => {
+            std::os::unix::net::UnixStream::connect(file).is_ok()
+        }
+        config::model::Listen::Inet { .. } => false,
+    })
 }

@@ -1,0 +1,206 @@
+//! The reactor: one `mio::Poll` loop that owns the [`Supervisor`].
+//!
+//! Read it top to bottom: compute the poll timeout from the timer heap (no
+//! timer, no timeout: an idle daemon sleeps in `epoll_wait` until something
+//! happens), poll, sort the events by token (the signal self-pipe, the
+//! waker the HTTP side will use, child pipes), give each ready pipe a
+//! bounded turn, act on signals, reap children, run due timers, and advance
+//! a shutdown or restart when one is under way.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use super::logger::Level;
+use super::process::signame;
+use super::signals::SignalPipe;
+use super::supervisor::{Mood, Supervisor};
+use crate::config::{ConfigError, ServerConfig};
+
+const SIGNALS: Token = Token(0);
+const WAKER: Token = Token(1);
+
+/// The signals supervisord acts on (`spec/states.md` §8.3).
+pub const HANDLED_SIGNALS: &[i32] = &[
+    libc::SIGTERM,
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGHUP,
+    libc::SIGCHLD,
+    libc::SIGUSR2,
+];
+
+/// How a run of the loop ended.
+pub enum Outcome {
+    /// Every process is stopped; exit 0.
+    Shutdown,
+    /// Every process is stopped; start again on this configuration.
+    Restart(Box<ServerConfig>),
+}
+
+pub struct Reactor {
+    poll: Poll,
+    events: Events,
+    signals: SignalPipe,
+    waker: Arc<Waker>,
+}
+
+impl Reactor {
+    /// Creates the poll and routes the handled signals into it.
+    pub fn new() -> io::Result<Reactor> {
+        let poll = Poll::new()?;
+        let signals = SignalPipe::install(HANDLED_SIGNALS)?;
+        poll.registry()
+            .register(&mut SourceFd(&signals.fd()), SIGNALS, Interest::READABLE)?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        Ok(Reactor {
+            poll,
+            events: Events::with_capacity(256),
+            signals,
+            waker,
+        })
+    }
+
+    /// A registry handle for the supervisor's pipes.
+    pub fn registry(&self) -> io::Result<mio::Registry> {
+        self.poll.registry().try_clone()
+    }
+
+    /// What other threads use to wake the loop (the HTTP side).
+    pub fn waker(&self) -> Arc<Waker> {
+        Arc::clone(&self.waker)
+    }
+
+    /// Runs until every process is stopped after a shutdown or restart
+    /// request. `reload` reads the configuration again for SIGHUP.
+    pub fn run(
+        &mut self,
+        sup: &mut Supervisor,
+        reload: &dyn Fn() -> Result<ServerConfig, ConfigError>,
+    ) -> Outcome {
+        let mut restart_to: Option<ServerConfig> = None;
+        loop {
+            let timeout = if sup.has_backlog() {
+                Some(Duration::ZERO)
+            } else {
+                sup.next_timer()
+                    .map(|at| ceil_ms(at.saturating_sub(sup.now())))
+            };
+            if let Err(e) = self.poll.poll(&mut self.events, timeout) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    sup.log(Level::Critical, &format!("poll failed: {e}"));
+                }
+                continue;
+            }
+            let mut signals = Vec::new();
+            for event in self.events.iter() {
+                match event.token() {
+                    SIGNALS => signals = self.signals.drain(),
+                    WAKER => {}
+                    token => sup.pipe_ready(token),
+                }
+            }
+            sup.pump_output();
+            for sig in signals {
+                self.on_signal(sig, sup, reload, &mut restart_to);
+            }
+            sup.reap();
+            sup.run_timers();
+            if sup.mood != Mood::Running && sup.shutdown_step() {
+                return match (sup.mood, restart_to.take()) {
+                    (Mood::Restarting, Some(cfg)) => Outcome::Restart(Box::new(cfg)),
+                    _ => Outcome::Shutdown,
+                };
+            }
+        }
+    }
+
+    fn on_signal(
+        &mut self,
+        sig: i32,
+        sup: &mut Supervisor,
+        reload: &dyn Fn() -> Result<ServerConfig, ConfigError>,
+        restart_to: &mut Option<ServerConfig>,
+    ) {
+        let name = signame(sig);
+        match sig {
+            libc::SIGTERM | libc::SIGINT | libc::SIGQUIT => {
+                sup.log(
+                    Level::Warn,
+                    &format!("received {name} indicating exit request"),
+                );
+                sup.set_mood(Mood::Shutdown);
+            }
+            libc::SIGHUP if sup.mood == Mood::Shutdown => {
+                sup.log(
+                    Level::Warn,
+                    &format!("ignored {name} indicating restart request (shutdown in progress)"),
+                );
+            }
+            libc::SIGHUP => {
+                sup.log(
+                    Level::Warn,
+                    &format!("received {name} indicating restart request"),
+                );
+                // Unlike 4.3, a configuration that no longer loads does not
+                // take everything down: we say why and keep running.
+                match reload() {
+                    Ok(cfg) => {
+                        *restart_to = Some(cfg);
+                        sup.set_mood(Mood::Restarting);
+                    }
+                    Err(e) => {
+                        let mut msg = format!(
+                            "restart refused, still running on the previous configuration: {}",
+                            e.message
+                        );
+                        if let Some(d) = &e.detail {
+                            msg.push_str(&format!(" ({d})"));
+                        }
+                        sup.log(Level::Error, &msg);
+                    }
+                }
+            }
+            libc::SIGCHLD => {
+                sup.log(
+                    Level::Debug,
+                    &format!("received {name} indicating a child quit"),
+                );
+            }
+            libc::SIGUSR2 => {
+                sup.log(
+                    Level::Info,
+                    &format!("received {name} indicating log reopen request"),
+                );
+                sup.log(Level::Info, "supervisord logreopen");
+                sup.reopen_logs();
+            }
+            _ => sup.log(
+                Level::Blather,
+                &format!("received {name} indicating nothing"),
+            ),
+        }
+    }
+}
+
+/// epoll counts in milliseconds; rounding down would wake just before a
+/// deadline and then spin until it is reached.
+fn ceil_ms(d: Duration) -> Duration {
+    let ms = d.as_nanos().div_ceil(1_000_000);
+    Duration::from_millis(ms.min(u128::from(u64::MAX)) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_round_up_to_whole_milliseconds() {
+        assert_eq!(ceil_ms(Duration::from_nanos(1)), Duration::from_millis(1));
+        assert_eq!(ceil_ms(Duration::from_millis(5)), Duration::from_millis(5));
+        assert_eq!(ceil_ms(Duration::ZERO), Duration::ZERO);
+    }
+}

@@ -1,0 +1,898 @@
+//! The state the reactor loop owns: every group and process, their pipes
+//! and log files, the timer heap and the daemon's mood.
+//!
+//! Each process's life is decided by [`process::step`]; this module only
+//! carries out the actions it returns (fork, kill, log), feeds back what
+//! happened (the pid, the spawn error, the wait status), and arms a timer
+//! for the next deadline [`process::next_deadline`] asks for. Child output
+//! is read here in bounded slices and written, chunk by chunk and
+//! unchanged, to the channel's log file and/or syslog, as 4.3 does.
+//!
+//! Ordering follows 4.3 (`spec/states.md` §6.1): autostart in ascending
+//! (group priority, process priority) order, shutdown group by group in
+//! descending order, each group fully stopped before the next is signalled.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use mio::unix::SourceFd;
+use mio::{Interest, Registry, Token};
+
+use super::capture::{CaptureScanner, Piece};
+use super::childlog;
+use super::logger::{Level, MainLog};
+use super::process::{self, Action, Event, Proc, ProcessState};
+use super::rotating::{self, LogHealth, RotatingLog};
+use super::spawn::{self, ChildSpec, SpawnError};
+use crate::config::model::{ChannelConfig, GroupConfig, LogTarget, ProcessConfig, ServerConfig};
+
+/// Tokens below this are the reactor's own (signals, waker).
+pub const FIRST_PIPE_TOKEN: usize = 16;
+
+/// One `read` takes at most this much, as 4.3 reads (128 KiB).
+const READ_CHUNK: usize = 128 * 1024;
+/// Reads per pipe per wake-up before the others get their turn.
+const READS_PER_TURN: usize = 4;
+/// What is drained from a reaped child's pipes at most, so a grandchild
+/// that holds them open and floods cannot hold up the loop.
+const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
+/// How often shutdown names the processes it is waiting for.
+const SHUTDOWN_REPORT_EVERY: Duration = Duration::from_secs(3);
+
+/// supervisord's own state (`spec/states.md` §1.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mood {
+    Running,
+    Restarting,
+    Shutdown,
+}
+
+impl Mood {
+    pub fn code(self) -> i32 {
+        match self {
+            Mood::Running => 1,
+            Mood::Restarting => 0,
+            Mood::Shutdown => -1,
+        }
+    }
+}
+
+/// Output channel index: stdout or stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Channel {
+    Stdout = 0,
+    Stderr = 1,
+}
+
+impl Channel {
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Stdout => "stdout",
+            Channel::Stderr => "stderr",
+        }
+    }
+}
+
+/// Where one channel's output goes, and the open file while a child runs.
+struct ChannelLog {
+    /// The resolved file (an AUTO name or the configured path).
+    path: Option<PathBuf>,
+    maxbytes: i64,
+    backups: i64,
+    syslog: bool,
+    /// Open from spawn to exit, as 4.3 opens it with the dispatchers.
+    file: Option<RotatingLog>,
+}
+
+impl ChannelLog {
+    fn new(cfg: &ChannelConfig, path: Option<PathBuf>) -> ChannelLog {
+        ChannelLog {
+            path,
+            maxbytes: cfg.logfile_maxbytes,
+            backups: cfg.logfile_backups,
+            syslog: cfg.syslog || cfg.logfile == LogTarget::Syslog,
+            file: None,
+        }
+    }
+}
+
+/// One supervised process and everything the loop holds for it.
+pub struct Managed {
+    pub group: String,
+    pub cfg: ProcessConfig,
+    pub proc: Proc,
+    /// Position in start order (ties in the timer heap break on it).
+    order: u64,
+    /// The deadline currently armed in the heap.
+    deadline: Option<Duration>,
+    pipes: [Option<OwnedFd>; 2],
+    /// Kept open so a program that reads stdin blocks instead of seeing EOF.
+    stdin: Option<OwnedFd>,
+    /// Capture-mode scanners, per channel, while a child runs.
+    capture: [Option<CaptureScanner>; 2],
+    logs: [ChannelLog; 2],
+}
+
+impl Managed {
+    /// The resolved log file of a channel, if it has one.
+    pub fn log_path(&self, ch: Channel) -> Option<&Path> {
+        self.logs[ch as usize].path.as_deref()
+    }
+}
+
+pub struct Group {
+    pub config: GroupConfig,
+    /// Process ids in ascending priority order (ties: config order).
+    pub members: Vec<u64>,
+}
+
+pub struct Supervisor {
+    pub cfg: ServerConfig,
+    pub log: MainLog,
+    pub mood: Mood,
+    pub groups: Vec<Group>,
+    pub procs: BTreeMap<u64, Managed>,
+    registry: Registry,
+    by_pid: HashMap<i32, u64>,
+    next_id: u64,
+    next_order: u64,
+    origin: Instant,
+    timers: BinaryHeap<Reverse<(Duration, u64, u64)>>,
+    /// Pipes with data left over after their turn: (process, channel).
+    backlog: Vec<(u64, Channel)>,
+    buf: Vec<u8>,
+    stopping: Option<Stopping>,
+    /// Completed captures waiting for the event bus, oldest first.
+    pub comm_events: VecDeque<CommEvent>,
+}
+
+/// One capture-mode payload: a PROCESS_COMMUNICATION_<CHANNEL> event.
+#[derive(Debug)]
+pub struct CommEvent {
+    pub process: u64,
+    pub pid: i32,
+    pub channel: Channel,
+    pub data: Vec<u8>,
+}
+
+/// Captures kept for the event bus before the oldest is dropped.
+const COMM_EVENTS_KEPT: usize = 1024;
+
+/// Shutdown progress: the groups still to stop, highest last.
+struct Stopping {
+    groups: Vec<String>,
+    last_report: Option<Duration>,
+}
+
+/// Timer id of the shutdown report (process ids never reach it).
+const SHUTDOWN_TIMER: u64 = u64::MAX;
+
+impl Supervisor {
+    pub fn new(cfg: ServerConfig, log: MainLog, registry: Registry) -> Supervisor {
+        Supervisor {
+            cfg,
+            log,
+            mood: Mood::Running,
+            groups: Vec::new(),
+            procs: BTreeMap::new(),
+            registry,
+            by_pid: HashMap::new(),
+            next_id: 0,
+            next_order: 0,
+            origin: Instant::now(),
+            timers: BinaryHeap::new(),
+            backlog: Vec::new(),
+            buf: vec![0; READ_CHUNK],
+            stopping: None,
+            comm_events: VecDeque::new(),
+        }
+    }
+
+    /// Monotonic time since this supervisor was created.
+    pub fn now(&self) -> Duration {
+        self.origin.elapsed()
+    }
+
+    /// Wall-clock time of a monotonic instant (for descriptions).
+    pub fn wall(&self, at: Duration) -> SystemTime {
+        let now = self.now();
+        SystemTime::now() - now.saturating_sub(at)
+    }
+
+    fn mood_running(&self) -> bool {
+        self.mood == Mood::Running
+    }
+
+    pub fn log(&mut self, level: Level, msg: &str) {
+        self.log.log(level, msg);
+    }
+
+    /// Creates every configured group (start-up and restart).
+    pub fn add_configured_groups(&mut self) {
+        let groups = self.cfg.groups.clone();
+        for g in groups {
+            self.add_group(g);
+        }
+    }
+
+    /// Adds a group: AUTO log files are created now, and its processes
+    /// get timers for autostart.
+    pub fn add_group(&mut self, config: GroupConfig) {
+        let mut members = Vec::new();
+        for pcfg in &config.processes {
+            let id = self.next_id;
+            self.next_id += 1;
+            let order = self.next_order;
+            self.next_order += 1;
+            let stdout = self.resolve_log(pcfg, Channel::Stdout);
+            let stderr = if pcfg.redirect_stderr {
+                None
+            } else {
+                self.resolve_log(pcfg, Channel::Stderr)
+            };
+            let m = Managed {
+                group: config.name.clone(),
+                cfg: pcfg.clone(),
+                proc: Proc::new(&pcfg.name),
+                order,
+                deadline: None,
+                pipes: [None, None],
+                stdin: None,
+                capture: [None, None],
+                logs: [
+                    ChannelLog::new(&pcfg.stdout, stdout),
+                    ChannelLog::new(&pcfg.stderr, stderr),
+                ],
+            };
+            self.procs.insert(id, m);
+            members.push(id);
+        }
+        // Stable: equal priorities keep their configured order.
+        members.sort_by_key(|id| self.procs[id].cfg.priority);
+        let pos = self
+            .groups
+            .iter()
+            .position(|g| g.config.priority > config.priority)
+            .unwrap_or(self.groups.len());
+        self.groups.insert(
+            pos,
+            Group {
+                config,
+                members: members.clone(),
+            },
+        );
+        for id in members {
+            self.schedule(id);
+        }
+    }
+
+    /// The file a channel writes to: the configured path, or a fresh AUTO
+    /// file in childlogdir (created empty now, as 4.3 does).
+    fn resolve_log(&mut self, pcfg: &ProcessConfig, ch: Channel) -> Option<PathBuf> {
+        let cc = match ch {
+            Channel::Stdout => &pcfg.stdout,
+            Channel::Stderr => &pcfg.stderr,
+        };
+        match &cc.logfile {
+            LogTarget::File(p) => Some(PathBuf::from(p)),
+            LogTarget::None | LogTarget::Syslog => None,
+            LogTarget::Auto => {
+                let dir = Path::new(&self.cfg.supervisord.childlogdir);
+                match childlog::create_auto_log(
+                    dir,
+                    &pcfg.name,
+                    ch.name(),
+                    &self.cfg.supervisord.identifier,
+                ) {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        let msg = format!(
+                            "could not create the {} log of '{}' in {}: {e}; its {} output is discarded",
+                            ch.name(),
+                            pcfg.name,
+                            dir.display(),
+                            ch.name()
+                        );
+                        self.log(Level::Error, &msg);
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// Processes in group order, each group's in priority order.
+    pub fn ordered_ids(&self) -> Vec<u64> {
+        self.groups
+            .iter()
+            .flat_map(|g| g.members.iter().copied())
+            .collect()
+    }
+
+    /// Feeds an event to a process and carries out what follows.
+    pub fn apply(&mut self, id: u64, event: Event) {
+        let now = self.now();
+        let mood_running = self.mood_running();
+        let Some(m) = self.procs.get_mut(&id) else {
+            return;
+        };
+        let (p, actions) = process::step(&m.proc, &m.cfg, mood_running, event, now);
+        m.proc = p;
+        for action in actions {
+            self.carry_out(id, action);
+        }
+        self.schedule(id);
+    }
+
+    fn carry_out(&mut self, id: u64, action: Action) {
+        match action {
+            Action::Log(level, msg) => self.log(level, &msg),
+            Action::StateChanged { .. } => {}
+            Action::Spawn => {
+                let outcome = self.spawn(id);
+                self.apply(id, outcome);
+            }
+            Action::Kill {
+                target,
+                signal,
+                stopping,
+            } => {
+                // SAFETY: kill has no memory-safety preconditions.
+                if unsafe { libc::kill(target, signal) } != 0 {
+                    let err = io::Error::last_os_error();
+                    let Some(m) = self.procs.get(&id) else { return };
+                    if err.raw_os_error() == Some(libc::ESRCH) {
+                        let msg = process::esrch_message(&m.proc.name, m.proc.pid, stopping);
+                        self.log(Level::Debug, &msg);
+                    } else {
+                        self.apply(
+                            id,
+                            Event::SignalFailed {
+                                error: err.to_string(),
+                                stopping,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Arms the timer for a process's next deadline, if it changed.
+    fn schedule(&mut self, id: u64) {
+        let mood_running = self.mood_running();
+        let Some(m) = self.procs.get_mut(&id) else {
+            return;
+        };
+        let deadline = process::next_deadline(&m.proc, &m.cfg, mood_running);
+        if deadline != m.deadline {
+            m.deadline = deadline;
+            if let Some(d) = deadline {
+                self.timers.push(Reverse((d, m.order, id)));
+            }
+        }
+    }
+
+    /// Re-arms every process's timer (after the mood changed).
+    fn reschedule_all(&mut self) {
+        let ids: Vec<u64> = self.procs.keys().copied().collect();
+        for id in ids {
+            if let Some(m) = self.procs.get_mut(&id) {
+                m.deadline = None;
+            }
+            self.schedule(id);
+        }
+    }
+
+    /// When the loop must next wake up for a timer.
+    pub fn next_timer(&mut self) -> Option<Duration> {
+        while let Some(Reverse((at, _, id))) = self.timers.peek().copied() {
+            if id == SHUTDOWN_TIMER || self.procs.get(&id).and_then(|m| m.deadline) == Some(at) {
+                return Some(at);
+            }
+            self.timers.pop();
+        }
+        None
+    }
+
+    /// Runs every timer that is due.
+    pub fn run_timers(&mut self) {
+        let now = self.now();
+        while let Some(Reverse((at, _, id))) = self.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            if id == SHUTDOWN_TIMER {
+                continue;
+            }
+            let Some(m) = self.procs.get_mut(&id) else {
+                continue;
+            };
+            if m.deadline != Some(at) {
+                continue;
+            }
+            m.deadline = None;
+            let before = m.proc.clone();
+            self.apply(id, Event::Tick);
+            // A deadline that is due and changes nothing would spin.
+            if let Some(m) = self.procs.get_mut(&id) {
+                if m.proc == before && m.deadline.is_some_and(|d| d <= now) {
+                    m.deadline = None;
+                }
+            }
+        }
+    }
+
+    /// Starts a child for process `id` and reports how it went.
+    fn spawn(&mut self, id: u64) -> Event {
+        let server_url = self.cfg.serverurl();
+        let Some(m) = self.procs.get_mut(&id) else {
+            return Event::SpawnFailed {
+                reason: "process was removed".into(),
+            };
+        };
+        let path_var = spawn::child_path_var(&m.cfg.environment);
+        let (filename, argv) = match spawn::resolve_command(&m.cfg.command, Some(&path_var)) {
+            Ok(x) => x,
+            Err(reason) => return Event::SpawnFailed { reason },
+        };
+        // Log files are opened before the fork, as 4.3 makes its
+        // dispatchers; failing to open one is a failed start.
+        for ch in [Channel::Stdout, Channel::Stderr] {
+            let mode = match m.cfg_channel(ch).logfile {
+                LogTarget::Auto => 0o600,
+                _ => 0o666,
+            };
+            let log = &mut m.logs[ch as usize];
+            if let Some(path) = &log.path {
+                let (maxbytes, backups) = rotating::limits_from_config(log.maxbytes, log.backups);
+                match RotatingLog::open(path, maxbytes, backups, mode) {
+                    Ok(f) => log.file = Some(f),
+                    Err(e) => {
+                        m.logs[0].file = None;
+                        m.logs[1].file = None;
+                        let code = e
+                            .raw_os_error()
+                            .map_or_else(|| e.to_string(), spawn::errno_code);
+                        return Event::SpawnFailed {
+                            reason: format!(
+                                "unknown error making dispatchers for '{}': {code}",
+                                m.proc.name
+                            ),
+                        };
+                    }
+                }
+            }
+        }
+        let spec = ChildSpec {
+            filename,
+            argv,
+            env: spawn::child_environment(&m.cfg, &m.group, server_url.as_deref()),
+            directory: m.cfg.directory.clone(),
+            umask: m.cfg.umask,
+            uid: m.cfg.uid,
+            redirect_stderr: m.cfg.redirect_stderr,
+            keep_stdin_pipe: true,
+        };
+        let name = m.proc.name.clone();
+        match spawn::spawn(&spec, &name) {
+            Ok(child) => {
+                let pid = child.pid;
+                m.stdin = child.stdin;
+                for ch in [Channel::Stdout, Channel::Stderr] {
+                    let max = m.cfg_channel(ch).capture_maxbytes;
+                    m.capture[ch as usize] = (max > 0).then(|| CaptureScanner::new(max as usize));
+                }
+                let pipes = [Some(child.stdout), child.stderr];
+                for (i, pipe) in pipes.into_iter().enumerate() {
+                    if let Some(fd) = pipe {
+                        let token = Token(FIRST_PIPE_TOKEN + (id as usize) * 2 + i);
+                        if let Err(e) = self.registry.register(
+                            &mut SourceFd(&fd.as_raw_fd()),
+                            token,
+                            Interest::READABLE,
+                        ) {
+                            self.log.log(
+                                Level::Critical,
+                                &format!("cannot watch the output of '{name}': {e}"),
+                            );
+                        }
+                        if let Some(m) = self.procs.get_mut(&id) {
+                            m.pipes[i] = Some(fd);
+                        }
+                    }
+                }
+                self.by_pid.insert(pid, id);
+                Event::Spawned { pid }
+            }
+            Err(SpawnError::Parent(reason)) => {
+                m.logs[0].file = None;
+                m.logs[1].file = None;
+                Event::SpawnFailed { reason }
+            }
+            Err(SpawnError::Child { message, output }) => {
+                // What the child said before giving up belongs in its log,
+                // where 4.3 users look for it.
+                let ch = if m.cfg.redirect_stderr {
+                    Channel::Stdout
+                } else {
+                    Channel::Stderr
+                };
+                if !output.is_empty() {
+                    self.write_output(id, ch, &output);
+                }
+                if let Some(m) = self.procs.get_mut(&id) {
+                    m.logs[0].file = None;
+                    m.logs[1].file = None;
+                }
+                Event::SpawnFailed { reason: message }
+            }
+        }
+    }
+
+    /// Marks a pipe readable (from a poll event).
+    pub fn pipe_ready(&mut self, token: Token) {
+        let Some(n) = token.0.checked_sub(FIRST_PIPE_TOKEN) else {
+            return;
+        };
+        let id = (n / 2) as u64;
+        let ch = if n % 2 == 0 {
+            Channel::Stdout
+        } else {
+            Channel::Stderr
+        };
+        if !self.backlog.contains(&(id, ch)) {
+            self.backlog.push((id, ch));
+        }
+    }
+
+    /// Whether some pipe still has data waiting for its next turn.
+    pub fn has_backlog(&self) -> bool {
+        !self.backlog.is_empty()
+    }
+
+    /// Gives every ready pipe one bounded turn.
+    pub fn pump_output(&mut self) {
+        let ready = std::mem::take(&mut self.backlog);
+        for (id, ch) in ready {
+            if self.read_pipe(id, ch, READS_PER_TURN * READ_CHUNK) {
+                self.backlog.push((id, ch));
+            }
+        }
+    }
+
+    /// Reads up to `budget` bytes from a pipe; true if more is waiting.
+    fn read_pipe(&mut self, id: u64, ch: Channel, budget: usize) -> bool {
+        let mut taken = 0;
+        while taken < budget {
+            let Some(fd) = self
+                .procs
+                .get(&id)
+                .and_then(|m| m.pipes[ch as usize].as_ref())
+                .map(|fd| fd.as_raw_fd())
+            else {
+                return false;
+            };
+            // SAFETY: buf is valid for its length; fd is open.
+            let n = unsafe { libc::read(fd, self.buf.as_mut_ptr().cast(), self.buf.len()) };
+            if n > 0 {
+                let n = n as usize;
+                taken += n;
+                let data = self.buf[..n].to_vec();
+                self.on_output(id, ch, &data);
+                continue;
+            }
+            if n == 0 {
+                self.close_pipe(id, ch);
+                return false;
+            }
+            let err = io::Error::last_os_error();
+            match err.kind() {
+                io::ErrorKind::Interrupted => continue,
+                io::ErrorKind::WouldBlock => return false,
+                _ => {
+                    let msg = format!("error reading fd {fd}, closing channel: {err}");
+                    self.log(Level::Critical, &msg);
+                    self.close_pipe(id, ch);
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    fn close_pipe(&mut self, id: u64, ch: Channel) {
+        let Some(m) = self.procs.get_mut(&id) else {
+            return;
+        };
+        let held = m.capture[ch as usize].take().map(|mut c| c.finish());
+        if let Some(fd) = m.pipes[ch as usize].take() {
+            let raw = fd.as_raw_fd();
+            let _ = self.registry.deregister(&mut SourceFd(&raw));
+            let msg = format!(
+                "fd {raw} closed, stopped monitoring <POutputDispatcher for '{}' ({})>",
+                m.proc.name,
+                ch.name()
+            );
+            drop(fd);
+            self.log(Level::Debug, &msg);
+        }
+        for piece in held.unwrap_or_default() {
+            self.on_piece(id, ch, piece);
+        }
+        self.backlog.retain(|&(i, c)| (i, c) != (id, ch));
+    }
+
+    /// One chunk read from a child: split by capture mode when enabled.
+    fn on_output(&mut self, id: u64, ch: Channel, data: &[u8]) {
+        let Some(m) = self.procs.get_mut(&id) else {
+            return;
+        };
+        match m.capture[ch as usize].as_mut() {
+            Some(scanner) => {
+                for piece in scanner.feed(data) {
+                    self.on_piece(id, ch, piece);
+                }
+            }
+            None => self.write_output(id, ch, data),
+        }
+    }
+
+    fn on_piece(&mut self, id: u64, ch: Channel, piece: Piece) {
+        match piece {
+            Piece::Log(data) => self.write_output(id, ch, &data),
+            Piece::Comm(data) => {
+                let Some(m) = self.procs.get(&id) else {
+                    return;
+                };
+                let msg = format!("'{}' {} emitted a comm event", m.proc.name, ch.name());
+                let pid = m.proc.pid;
+                self.log(Level::Debug, &msg);
+                if self.comm_events.len() == COMM_EVENTS_KEPT {
+                    self.comm_events.pop_front();
+                }
+                self.comm_events.push_back(CommEvent {
+                    process: id,
+                    pid,
+                    channel: ch,
+                    data,
+                });
+            }
+        }
+    }
+
+    /// One chunk of child output: to the log file, syslog and, at debug
+    /// level, the main log; unchanged but for `strip_ansi`.
+    fn write_output(&mut self, id: u64, ch: Channel, data: &[u8]) {
+        let strip = self.cfg.supervisord.strip_ansi;
+        let debug = self.log.enabled(Level::Debug);
+        let Some(m) = self.procs.get_mut(&id) else {
+            return;
+        };
+        let data = if strip {
+            childlog::strip_ansi(data)
+        } else {
+            std::borrow::Cow::Borrowed(data)
+        };
+        let name = m.proc.name.clone();
+        let log = &mut m.logs[ch as usize];
+        let mut report = None;
+        if let Some(file) = log.file.as_mut() {
+            match file.write(&data) {
+                LogHealth::Healthy | LogHealth::StillFailing => {}
+                LogHealth::Failed(reason) => {
+                    report = Some((
+                        Level::Error,
+                        format!(
+                            "cannot write the {} log of '{name}' ({}): {reason}; keeping its output in memory (up to 1 MiB) and retrying on its next output",
+                            ch.name(),
+                            file.path().display()
+                        ),
+                    ));
+                }
+                LogHealth::Recovered { lost_bytes } => {
+                    let lost = if lost_bytes == 0 {
+                        "nothing was lost".to_string()
+                    } else {
+                        format!("{lost_bytes} bytes were lost meanwhile")
+                    };
+                    report = Some((
+                        Level::Info,
+                        format!(
+                            "the {} log of '{name}' ({}) is writable again; {lost}",
+                            ch.name(),
+                            file.path().display()
+                        ),
+                    ));
+                }
+            }
+        }
+        if log.syslog {
+            for line in childlog::syslog_lines(&name, &data) {
+                childlog::send_syslog(&line);
+            }
+        }
+        if let Some((level, msg)) = report {
+            self.log(level, &msg);
+        }
+        if debug {
+            let msg = childlog::debug_echo(&name, ch.name(), &data);
+            self.log(Level::Debug, &msg);
+        }
+    }
+
+    /// Reaps every child that has exited: managed ones are finished (their
+    /// remaining output read first), anything else is an orphan we adopted
+    /// as PID 1 or subreaper.
+    pub fn reap(&mut self) {
+        loop {
+            let mut status = 0;
+            // SAFETY: status is a valid out-pointer.
+            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+            if pid == 0 {
+                return;
+            }
+            if pid < 0 {
+                let err = io::Error::last_os_error();
+                match err.raw_os_error() {
+                    Some(libc::EINTR) => continue,
+                    Some(libc::ECHILD) => return,
+                    _ => {
+                        let msg = format!(
+                            "waitpid error {}; a process may not be cleaned up properly",
+                            err.raw_os_error().unwrap_or(0)
+                        );
+                        self.log(Level::Critical, &msg);
+                        return;
+                    }
+                }
+            }
+            match self.by_pid.remove(&pid) {
+                Some(id) => {
+                    for ch in [Channel::Stdout, Channel::Stderr] {
+                        self.read_pipe(id, ch, DRAIN_LIMIT);
+                        self.close_pipe(id, ch);
+                    }
+                    if let Some(m) = self.procs.get_mut(&id) {
+                        m.stdin = None;
+                        m.logs[0].file = None;
+                        m.logs[1].file = None;
+                    }
+                    self.apply(id, Event::Exited { status });
+                }
+                None => {
+                    let (_, how) = process::decode_wait_status(status);
+                    self.log(Level::Debug, &format!("reaped unknown pid {pid} ({how})"));
+                }
+            }
+        }
+    }
+
+    /// SIGUSR2: reopen the main log and the log of every running process.
+    pub fn reopen_logs(&mut self) {
+        self.log.reopen();
+        let mut failures = Vec::new();
+        for m in self.procs.values_mut() {
+            for log in m.logs.iter_mut() {
+                if let Some(f) = log.file.as_mut() {
+                    if let Err(e) = f.reopen() {
+                        failures.push(format!("cannot reopen {}: {e}", f.path().display()));
+                    }
+                }
+            }
+        }
+        for f in failures {
+            self.log(Level::Error, &f);
+        }
+    }
+
+    /// Changes the mood; shutting down or restarting stops autostarts.
+    pub fn set_mood(&mut self, mood: Mood) {
+        if self.mood != mood {
+            self.mood = mood;
+            self.reschedule_all();
+        }
+    }
+
+    /// One step of an orderly shutdown; true once every process is in a
+    /// stopped state.
+    pub fn shutdown_step(&mut self) -> bool {
+        if self.stopping.is_none() {
+            let groups = self.groups.iter().map(|g| g.config.name.clone()).collect();
+            self.stopping = Some(Stopping {
+                groups,
+                last_report: None,
+            });
+        }
+        // Drop fully stopped groups from the end, then stop the last one.
+        while let Some(name) = self
+            .stopping
+            .as_ref()
+            .and_then(|s| s.groups.last().cloned())
+        {
+            let Some(g) = self.groups.iter().find(|g| g.config.name == name) else {
+                self.stopping.as_mut().map(|s| s.groups.pop());
+                continue;
+            };
+            let members = g.members.clone();
+            if members
+                .iter()
+                .all(|id| self.procs[id].proc.state.is_stopped())
+            {
+                self.stopping.as_mut().map(|s| s.groups.pop());
+                continue;
+            }
+            self.stop_all(&members);
+            break;
+        }
+        let unstopped: Vec<u64> = self
+            .ordered_ids()
+            .into_iter()
+            .filter(|id| !self.procs[id].proc.state.is_stopped())
+            .collect();
+        if unstopped.is_empty() {
+            return true;
+        }
+        let now = self.now();
+        let due = self
+            .stopping
+            .as_ref()
+            .and_then(|s| s.last_report)
+            .is_none_or(|t| now >= t + SHUTDOWN_REPORT_EVERY);
+        if due {
+            let names: Vec<&str> = unstopped
+                .iter()
+                .map(|id| self.procs[id].proc.name.as_str())
+                .collect();
+            let msg = format!("waiting for {} to die", names.join(", "));
+            let states: Vec<String> = unstopped
+                .iter()
+                .map(|id| {
+                    let p = &self.procs[id].proc;
+                    format!("{} state: {}", p.name, p.state.name())
+                })
+                .collect();
+            self.log(Level::Info, &msg);
+            for s in states {
+                self.log(Level::Blather, &s);
+            }
+            if let Some(s) = self.stopping.as_mut() {
+                s.last_report = Some(now);
+            }
+            self.timers
+                .push(Reverse((now + SHUTDOWN_REPORT_EVERY, 0, SHUTDOWN_TIMER)));
+        }
+        false
+    }
+
+    /// 4.3's `stop_all` for one group: descending priority; RUNNING and
+    /// STARTING get their stop signal, BACKOFF gives up.
+    fn stop_all(&mut self, members: &[u64]) {
+        for &id in members.iter().rev() {
+            match self.procs[&id].proc.state {
+                ProcessState::Running | ProcessState::Starting => self.apply(id, Event::Stop),
+                ProcessState::Backoff => self.apply(id, Event::GiveUp),
+                _ => {}
+            }
+        }
+    }
+
+    /// Every pid we manage (for tests and the final sweep).
+    pub fn live_pids(&self) -> Vec<i32> {
+        self.by_pid.keys().copied().collect()
+    }
+}
+
+impl Managed {
+    fn cfg_channel(&self, ch: Channel) -> &ChannelConfig {
+        match ch {
+            Channel::Stdout => &self.cfg.stdout,
+            Channel::Stderr => &self.cfg.stderr,
+        }
+    }
+}
