@@ -29,3 +29,18 @@ mod pidproxy;
 
 /// The loader never panics, whatever bytes it is given.
 mod robustness;
+
+/// A running supervisord under test: config in a temp dir, log waits,
+/// /proc inspection, cleanup by pid.
+mod harness;
+
+/// The engine end to end: restarts, backoff to FATAL, stop escalation,
+/// process groups, priorities, reload, shutdown, second instance, daemonize.
+mod engine;
+
+/// Child and main logs end to end: rotation, /dev/stdout, reopen, write
+/// errors, fairness and memory bounds, capture mode, AUTO log cleanup.
+mod engine_logs;
+
+/// Container duties: PID 1 in a new PID namespace, subreaper reaping.
+mod pid1;

@@ -1,0 +1,225 @@
+//! A running `supervisord` under test: a temp dir with its config, main
+//! log, pidfile and child logs; helpers to wait on log lines, read pids
+//! and process states from `/proc`, and send signals. Dropping it kills the
+//! daemon and every child it logged as spawned, by pid, so nothing a test
+//! started outlives it.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use crate::util::{TempDir, bin, fixed_env, wait_for};
+
+/// How long any expected event may take before a test fails.
+pub const LIMIT: Duration = Duration::from_secs(20);
+
+pub struct Daemon {
+    pub dir: TempDir,
+    pub conf: PathBuf,
+    child: Option<Child>,
+    status: Option<ExitStatus>,
+}
+
+/// The `[supervisord]` section every test daemon gets: everything in the
+/// temp dir, foreground, debug level so output echoes are visible.
+pub fn supervisord_section(extra: &str) -> String {
+    format!(
+        "[supervisord]\nlogfile=%(here)s/main.log\npidfile=%(here)s/supervisord.pid\nchildlogdir=%(here)s\nnodaemon=true\nloglevel=debug\n{extra}\n"
+    )
+}
+
+impl Daemon {
+    /// Starts `supervisord -c <dir>/supervisord.conf` in the foreground on
+    /// `conf` (a whole config file; see [`supervisord_section`]).
+    pub fn start(tag: &str, conf: &str) -> Daemon {
+        Daemon::start_with(tag, conf, &[], Stdio::null())
+    }
+
+    pub fn start_with(tag: &str, conf: &str, args: &[&str], stdout: Stdio) -> Daemon {
+        let dir = TempDir::new(tag);
+        let path = dir.write("supervisord.conf", conf);
+        let mut c = Command::new(bin());
+        c.arg0("supervisord")
+            .arg("-c")
+            .arg(&path)
+            .args(args)
+            .current_dir(dir.path())
+            .env_clear()
+            .envs(fixed_env(dir.path()))
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(Stdio::piped());
+        let child = c.spawn().expect("start supervisord");
+        Daemon {
+            dir,
+            conf: path,
+            child: Some(child),
+            status: None,
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.as_ref().map_or(0, |c| c.id() as i32)
+    }
+
+    pub fn child_mut(&mut self) -> &mut Child {
+        self.child.as_mut().expect("daemon still owned")
+    }
+
+    pub fn main_log(&self) -> String {
+        std::fs::read_to_string(self.path("main.log")).unwrap_or_default()
+    }
+
+    /// Log lines without their timestamp.
+    pub fn messages(&self) -> Vec<String> {
+        self.main_log()
+            .lines()
+            .filter(|l| l.len() > 24 && l.as_bytes()[4] == b'-')
+            .map(|l| l[24..].to_string())
+            .collect()
+    }
+
+    /// Waits until the main log contains `needle` `count` times.
+    pub fn wait_count(&self, needle: &str, count: usize) {
+        let ok = wait_for(LIMIT, || self.main_log().matches(needle).count() >= count);
+        assert!(
+            ok,
+            "main log never had {count} x {needle:?}\n--- main log ---\n{}",
+            self.main_log()
+        );
+    }
+
+    pub fn wait_log(&self, needle: &str) {
+        self.wait_count(needle, 1);
+    }
+
+    /// Pids from every `spawned: '<name>' with pid N` line, in order.
+    pub fn spawned(&self, name: &str) -> Vec<i32> {
+        let prefix = format!("spawned: '{name}' with pid ");
+        self.main_log()
+            .lines()
+            .filter_map(|l| l.split_once(&prefix).map(|(_, p)| p.trim().parse().unwrap()))
+            .collect()
+    }
+
+    /// Every pid the daemon logged as spawned.
+    pub fn all_spawned(&self) -> Vec<i32> {
+        self.main_log()
+            .lines()
+            .filter_map(|l| l.split_once("' with pid ").map(|(_, p)| p.trim().parse().unwrap()))
+            .collect()
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: signalling the daemon we started.
+        assert_eq!(unsafe { libc::kill(self.pid(), sig) }, 0);
+    }
+
+    /// Waits for the daemon to exit on its own; panics after LIMIT.
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        if let Some(s) = self.status {
+            return s;
+        }
+        let child = self.child.as_mut().expect("daemon");
+        let mut status = None;
+        let ok = wait_for(LIMIT, || {
+            status = child.try_wait().expect("try_wait");
+            status.is_some()
+        });
+        assert!(ok, "supervisord did not exit\n{}", self.main_log());
+        self.status = status;
+        status.unwrap()
+    }
+
+    /// SIGTERM, then waits for exit.
+    pub fn terminate(&mut self) -> ExitStatus {
+        self.signal(libc::SIGTERM);
+        self.wait_exit()
+    }
+
+    /// Everything the daemon wrote on stderr (after it exited).
+    pub fn stderr(&mut self) -> String {
+        use std::io::Read;
+        let mut s = String::new();
+        if let Some(e) = self.child.as_mut().and_then(|c| c.stderr.as_mut()) {
+            let _ = e.read_to_string(&mut s);
+        }
+        s
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let pids = self.all_spawned();
+        if let Some(mut c) = self.child.take() {
+            if self.status.is_none() && c.try_wait().ok().flatten().is_none() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+        for pid in pids {
+            if alive(pid) {
+                // SAFETY: a pid this test's daemon spawned and logged.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+    }
+}
+
+/// The state letter of a process in /proc (R, S, Z, ...), if it exists.
+pub fn proc_state(pid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = stat.rsplit_once(')')?.1;
+    after.trim_start().chars().next()
+}
+
+/// A live process (not a zombie) with this pid exists.
+pub fn alive(pid: i32) -> bool {
+    matches!(proc_state(pid), Some(s) if s != 'Z' && s != 'X')
+}
+
+/// The parent pid of a process.
+pub fn ppid(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = stat.rsplit_once(')')?.1;
+    after.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Children of `pid` that are zombies.
+pub fn zombie_children(pid: i32) -> Vec<i32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return vec![];
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&p| ppid(p) == Some(pid) && proc_state(p) == Some('Z'))
+        .collect()
+}
+
+/// Waits until `pid` is gone (or a zombie someone else must reap).
+pub fn wait_gone(pid: i32) -> bool {
+    wait_for(LIMIT, || !alive(pid))
+}
+
+/// A field of /proc/<pid>/status, as a number.
+pub fn status_field(pid: i32, field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+}
+
+/// Files in `dir` whose names start with `prefix`, sorted.
+pub fn files_starting(dir: &Path, prefix: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with(prefix))
+        .collect();
+    v.sort();
+    v
+}
