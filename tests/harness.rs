@@ -103,7 +103,10 @@ impl Daemon {
         let prefix = format!("spawned: '{name}' with pid ");
         self.main_log()
             .lines()
-            .filter_map(|l| l.split_once(&prefix).map(|(_, p)| p.trim().parse().unwrap()))
+            .filter_map(|l| {
+                l.split_once(&prefix)
+                    .map(|(_, p)| p.trim().parse().unwrap())
+            })
             .collect()
     }
 
@@ -111,7 +114,10 @@ impl Daemon {
     pub fn all_spawned(&self) -> Vec<i32> {
         self.main_log()
             .lines()
-            .filter_map(|l| l.split_once("' with pid ").map(|(_, p)| p.trim().parse().unwrap()))
+            .filter_map(|l| {
+                l.split_once("' with pid ")
+                    .map(|(_, p)| p.trim().parse().unwrap())
+            })
             .collect()
     }
 
