@@ -267,7 +267,7 @@ fn daemonizing_writes_the_pidfile_and_exits_the_parent() {
     let dir = TempDir::new("daemonize");
     let here = dir.path().to_string_lossy().into_owned();
     let body = format!(
-        "[supervisord]\nlogfile={here}/main.log\npidfile={here}/d.pid\nchildlogdir={here}\ndirectory={here}\n\
+        "[supervisord]\nlogfile={here}/main.log\npidfile={here}/d.pid\nchildlogdir={here}\ndirectory={here}\nidentifier=mysuper\n\
          [program:s]\ncommand=sleep 1000\nstartsecs=0\n"
     );
     let path = dir.write("d.conf", body);
@@ -310,6 +310,7 @@ fn daemonizing_writes_the_pidfile_and_exits_the_parent() {
         .unwrap()
         .parse()
         .unwrap();
+    assert_eq!(files_starting(dir.path(), "s-stdout---mysuper-").len(), 1, "AUTO logs carry the identifier");
     // SAFETY: the daemon we started, by the pid it wrote.
     unsafe { libc::kill(pid, libc::SIGTERM) };
     assert!(wait_gone(pid), "daemon did not exit");
@@ -355,6 +356,49 @@ fn a_program_runs_as_its_user() {
     let ids: Vec<&str> = out.lines().collect();
     assert_eq!(ids[0], "65534", "{out}");
     assert_eq!(d.terminate().code(), Some(0));
+}
+
+#[test]
+fn supervisord_drops_privileges_to_its_user() {
+    // SAFETY: getuid cannot fail.
+    if unsafe { libc::getuid() } != 0 {
+        eprintln!("skipped: dropping privileges needs root");
+        return;
+    }
+    let dir = TempDir::new("sduser");
+    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let here = dir.path().to_string_lossy().into_owned();
+    let path = dir.write(
+        "u.conf",
+        format!(
+            "[supervisord]\nlogfile={here}/main.log\npidfile={here}/u.pid\nchildlogdir={here}\nnodaemon=true\nuser=nobody\n\
+             [program:who]\ncommand=id -u\nstartsecs=0\nautorestart=false\nstdout_logfile={here}/who.log\n"
+        ),
+    );
+    let mut child = std::process::Command::new(bin())
+        .arg0_supervisord()
+        .arg("-c")
+        .arg(&path)
+        .current_dir("/")
+        .env_clear()
+        .envs(fixed_env(dir.path()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let log = || std::fs::read_to_string(dir.path().join("main.log")).unwrap_or_default();
+    let done = wait_for(LIMIT, || log().contains("exited: who (exit status 0; expected)"));
+    let pid = child.id() as i32;
+    let uid = status_field(pid, "Uid");
+    // SAFETY: the daemon this test started.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(done, "{}", log());
+    assert_eq!(uid, Some(65534), "the daemon runs as nobody");
+    assert!(log().contains("INFO Set uid to user 65534 succeeded"), "{}", log());
+    assert!(!log().contains("Supervisor is running as root"));
+    assert_eq!(std::fs::read_to_string(dir.path().join("who.log")).unwrap(), "65534\n");
+    assert_eq!(status.code(), Some(0));
 }
 
 #[test]
