@@ -44,3 +44,6 @@ mod engine_logs;
 
 /// Container duties: PID 1 in a new PID namespace, subreaper reaping.
 mod pid1;
+
+/// Our main log against Supervisor 4.3's on one configuration.
+mod engine_interop;

@@ -1,0 +1,141 @@
+//! The main log of our daemon against Supervisor 4.3's on the same
+//! configuration: the same lines, word for word, for spawning, promotion,
+//! expected and unexpected exits, spawn errors, giving up, SIGKILL
+//! escalation and shutdown (pids normalised, order ignored because 4.3's
+//! 1 s loop shifts it).
+//!
+//! The programs are chosen so that 4.3's up-to-1 s latency cannot change
+//! what happens (every exit is seconds away from `startsecs`); a program
+//! that exits at once is left out on purpose: 4.3 often notices that exit
+//! only after `startsecs` and calls it RUNNING (docs/compat.md, "No polling
+//! loop").
+
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+
+use crate::harness::LIMIT;
+use crate::util::{TempDir, bin, fixed_env, python43, wait_for};
+
+const CONF: &str = "[supervisord]
+logfile=%(here)s/main.log
+pidfile=%(here)s/supervisord.pid
+childlogdir=%(here)s
+nodaemon=true
+
+[program:nope]
+command=/nonexistent/x
+startretries=0
+
+[program:crash]
+command=sh -c 'sleep 3; exit 3'
+autorestart=false
+
+[program:expected]
+command=sh -c 'sleep 3; exit 2'
+exitcodes=0,2
+
+[program:stubborn]
+command=sh -c \"trap '' TERM; exec sleep 1000\"
+stopwaitsecs=1
+
+[program:sleeper]
+command=sleep 1000
+";
+
+/// Runs one daemon on CONF until both exits have been logged, stops it
+/// with SIGTERM and returns its main-log messages, pids replaced by `N`.
+fn run(dir: &TempDir, mut daemon: Child) -> Vec<String> {
+    let log = || std::fs::read_to_string(dir.path().join("main.log")).unwrap_or_default();
+    let ready = wait_for(LIMIT, || {
+        let l = log();
+        l.contains("exited: crash")
+            && l.contains("exited: expected")
+            && l.matches("success: ").count() == 4
+    });
+    // SAFETY: the daemon this test started.
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    let exited = wait_for(LIMIT, || daemon.try_wait().unwrap().is_some());
+    if !exited {
+        let _ = daemon.kill();
+        let _ = daemon.wait();
+    }
+    assert!(ready && exited, "daemon did not get there:\n{}", log());
+    let mut lines: Vec<String> = log()
+        .lines()
+        .filter(|l| l.len() > 24 && l.as_bytes()[4] == b'-')
+        .map(|l| normalise(&l[24..]))
+        .filter(|l| !l.starts_with("INFO waiting for "))
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// Digit runs become `N` (pids), except inside the fixed texts we keep.
+fn normalise(line: &str) -> String {
+    let mut out = String::new();
+    let mut in_digits = false;
+    for c in line.chars() {
+        if c.is_ascii_digit() {
+            if !in_digits {
+                out.push('N');
+            }
+            in_digits = true;
+        } else {
+            in_digits = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_main_log_says_what_4_3_says() {
+    let ours_dir = TempDir::new("mainlog-rs");
+    let ours_conf = ours_dir.write("supervisord.conf", CONF);
+    let ours = Command::new(bin())
+        .arg0("supervisord")
+        .arg("-c")
+        .arg(&ours_conf)
+        .current_dir(ours_dir.path())
+        .env_clear()
+        .envs(fixed_env(ours_dir.path()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let py_dir = TempDir::new("mainlog-py");
+    let py_conf = py_dir.write("supervisord.conf", CONF);
+    let py = Command::new(python43())
+        .args([
+            "-c",
+            "import sys; sys.argv[0] = 'supervisord'; from supervisor.supervisord import main; main()",
+        ])
+        .arg("-c")
+        .arg(&py_conf)
+        .current_dir(py_dir.path())
+        .env_clear()
+        .envs(fixed_env(py_dir.path()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let theirs = run(&py_dir, py);
+    let ours = run(&ours_dir, ours);
+    assert_eq!(ours, theirs);
+    // The comparison covered what matters.
+    for needle in [
+        "INFO spawnerr: can't find command '/nonexistent/x'",
+        "INFO gave up: nope entered FATAL state, too many start retries too quickly",
+        "WARN exited: crash (exit status N; not expected)",
+        "INFO exited: expected (exit status N; expected)",
+        "WARN killing 'stubborn' (N) with SIGKILL",
+        "WARN stopped: stubborn (terminated by SIGKILL)",
+        "WARN stopped: sleeper (terminated by SIGTERM)",
+        "WARN received SIGTERM indicating exit request",
+    ] {
+        assert!(
+            theirs.iter().any(|l| l == needle),
+            "{needle:?} not in {theirs:#?}"
+        );
+    }
+}
