@@ -267,15 +267,17 @@ fn daemonizing_writes_the_pidfile_and_exits_the_parent() {
     let dir = TempDir::new("daemonize");
     let here = dir.path().to_string_lossy().into_owned();
     let body = format!(
-        "[supervisord]\nlogfile={here}/main.log\npidfile={here}/d.pid\nchildlogdir={here}\ndirectory={here}\nidentifier=mysuper\n\
+        "[supervisord]\nlogfile={here}/main.log\npidfile={here}/d.pid\nchildlogdir={here}\ndirectory=/\nidentifier=mysuper\n\
          [program:s]\ncommand=sleep 1000\nstartsecs=0\n"
     );
     let path = dir.write("d.conf", body);
+    assert!(path.ends_with("d.conf"));
+    // A relative -c: SIGHUP must still find it after the chdir to `/`.
     let o = std::process::Command::new(bin())
         .arg0_supervisord()
         .arg("-c")
-        .arg(&path)
-        .current_dir("/")
+        .arg("d.conf")
+        .current_dir(dir.path())
         .env_clear()
         .envs(fixed_env(dir.path()))
         .stdout(Stdio::null())
@@ -299,7 +301,7 @@ fn daemonizing_writes_the_pidfile_and_exits_the_parent() {
         log()
     );
     assert!(log().contains("daemonizing the supervisord process"));
-    assert!(log().contains(&format!("set current directory: '{here}'")));
+    assert!(log().contains("set current directory: '/'"));
     assert!(log().contains(&format!("supervisord started with pid {pid}")));
     let child: i32 = log()
         .split_once("spawned: 's' with pid ")
@@ -310,7 +312,20 @@ fn daemonizing_writes_the_pidfile_and_exits_the_parent() {
         .unwrap()
         .parse()
         .unwrap();
-    assert_eq!(files_starting(dir.path(), "s-stdout---mysuper-").len(), 1, "AUTO logs carry the identifier");
+    assert_eq!(
+        files_starting(dir.path(), "s-stdout---mysuper-").len(),
+        1,
+        "AUTO logs carry the identifier"
+    );
+    // SAFETY: the daemon we started, by the pid it wrote.
+    unsafe { libc::kill(pid, libc::SIGHUP) };
+    let restarted = format!("supervisord started with pid {pid}");
+    assert!(
+        wait_for(LIMIT, || log().matches(&restarted).count() == 2),
+        "{}",
+        log()
+    );
+    assert!(!log().contains("restart refused"), "{}", log());
     // SAFETY: the daemon we started, by the pid it wrote.
     unsafe { libc::kill(pid, libc::SIGTERM) };
     assert!(wait_gone(pid), "daemon did not exit");
@@ -366,7 +381,11 @@ fn supervisord_drops_privileges_to_its_user() {
         return;
     }
     let dir = TempDir::new("sduser");
-    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
     let here = dir.path().to_string_lossy().into_owned();
     let path = dir.write(
         "u.conf",
@@ -387,7 +406,9 @@ fn supervisord_drops_privileges_to_its_user() {
         .spawn()
         .unwrap();
     let log = || std::fs::read_to_string(dir.path().join("main.log")).unwrap_or_default();
-    let done = wait_for(LIMIT, || log().contains("exited: who (exit status 0; expected)"));
+    let done = wait_for(LIMIT, || {
+        log().contains("exited: who (exit status 0; expected)")
+    });
     let pid = child.id() as i32;
     let uid = status_field(pid, "Uid");
     // SAFETY: the daemon this test started.
@@ -395,9 +416,16 @@ fn supervisord_drops_privileges_to_its_user() {
     let status = child.wait().unwrap();
     assert!(done, "{}", log());
     assert_eq!(uid, Some(65534), "the daemon runs as nobody");
-    assert!(log().contains("INFO Set uid to user 65534 succeeded"), "{}", log());
+    assert!(
+        log().contains("INFO Set uid to user 65534 succeeded"),
+        "{}",
+        log()
+    );
     assert!(!log().contains("Supervisor is running as root"));
-    assert_eq!(std::fs::read_to_string(dir.path().join("who.log")).unwrap(), "65534\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("who.log")).unwrap(),
+        "65534\n"
+    );
     assert_eq!(status.code(), Some(0));
 }
 

@@ -80,10 +80,13 @@ pub fn main(argv0: &str, args: Vec<OsString>) -> i32 {
     if run.test_config {
         return test_config(&cfg, run.json);
     }
+    // SIGHUP reads the same file again, named absolutely and resolved
+    // against the start-up directory: daemonizing may have changed the cwd
+    // (4.3 then fails to find a relative -c file and exits).
     let reload = {
         let overrides = run.overrides.clone();
-        let configfile = configfile.clone();
-        move || config::load_server(&configfile, &overrides, &LoadContext::from_process())
+        let configfile = config::values::normalize(&configfile, &ctx.cwd);
+        move || config::load_server(&configfile, &overrides, &ctx)
     };
     serve(argv0, cfg, &reload)
 }
