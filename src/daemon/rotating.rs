@@ -12,7 +12,10 @@
 //! * A target that is not a regular file (`/dev/stdout`, a FIFO, a tty,
 //!   `/dev/null`) is never rotated and never asked for its position, so
 //!   `maxbytes` does not matter there. 4.3 fails with "Illegal seek" after
-//!   the first write and stops collecting the channel.
+//!   the first write and stops collecting the channel. Paths under `/dev`
+//!   and `/proc` are never rotated or deleted even when they lead to a
+//!   regular file (supervisord's stdout redirected to a file): 4.3 would
+//!   rename the `/dev/stdout` symlink itself.
 //! * Failures do not stop logging. 4.3 prints a traceback and, when the
 //!   failure happened mid-rotation, every later write fails on a closed
 //!   file. Here a failure is reported once (`LogHealth::Failed`), unwritten
@@ -130,6 +133,14 @@ pub fn os_reason(e: &io::Error) -> String {
     }
 }
 
+/// `/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N` and the like: names of
+/// something else. When supervisord's stdout is a file they lead to a
+/// regular file, but rotating or clearing would rename or delete the name
+/// itself (the `/dev/stdout` symlink), so they are written and never moved.
+fn is_system_path(path: &Path) -> bool {
+    path.starts_with("/dev") || path.starts_with("/proc")
+}
+
 /// Opens `path` for appending, creating it with `mode` (less the umask).
 /// O_NONBLOCK keeps a reader-less FIFO from hanging the daemon (it fails
 /// with ENXIO instead) and a full pipe from stalling it; it has no effect
@@ -225,7 +236,7 @@ impl RotatingLog {
         self.identity = None;
         let file = open_for_append(&self.path, self.create_mode, truncate)?;
         let meta = file.metadata()?;
-        self.regular = meta.file_type().is_file();
+        self.regular = meta.file_type().is_file() && !is_system_path(&self.path);
         self.size = if self.regular { meta.len() } else { 0 };
         self.identity = Some((meta.dev(), meta.ino()));
         self.file = Some(file);
@@ -392,8 +403,8 @@ impl RotatingLog {
     pub fn clear(&mut self) -> io::Result<()> {
         self.file = None;
         self.pending.clear();
-        let is_regular_or_missing =
-            fs::metadata(&self.path).map_or(true, |meta| meta.file_type().is_file());
+        let is_regular_or_missing = !is_system_path(&self.path)
+            && fs::metadata(&self.path).map_or(true, |meta| meta.file_type().is_file());
         let removed = if is_regular_or_missing {
             match fs::remove_file(&self.path) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
@@ -449,6 +460,23 @@ mod tests {
             .collect();
         names.sort();
         names
+    }
+
+    #[test]
+    fn a_proc_fd_path_to_a_regular_file_is_written_but_never_rotated() {
+        use std::os::fd::AsRawFd;
+        let dir = TempDir::new("procfd");
+        let target = fs::File::create(dir.join("real.log")).unwrap();
+        let path = PathBuf::from(format!("/proc/self/fd/{}", target.as_raw_fd()));
+        let mut log = RotatingLog::open(&path, 10, 2, 0o666).unwrap();
+        assert!(!log.is_rotating());
+        for _ in 0..3 {
+            assert_eq!(log.write(b"twenty bytes of data"), LogHealth::Healthy);
+        }
+        log.clear().unwrap();
+        assert_eq!(names(&dir), ["real.log"]);
+        assert_eq!(read(&dir.join("real.log")).unwrap().len(), 60);
+        assert!(path.exists(), "the /proc name is left alone");
     }
 
     #[test]

@@ -696,10 +696,12 @@ impl Supervisor {
                     ));
                 }
                 LogHealth::Recovered { lost_bytes } => {
+                    // Only what was held in memory is known; output written
+                    // into a file that was already gone is not counted.
                     let lost = if lost_bytes == 0 {
-                        "nothing was lost".to_string()
+                        "no held output was dropped".to_string()
                     } else {
-                        format!("{lost_bytes} bytes were lost meanwhile")
+                        format!("{lost_bytes} bytes of held output were dropped")
                     };
                     report = Some((
                         Level::Info,
@@ -781,7 +783,11 @@ impl Supervisor {
             for log in m.logs.iter_mut() {
                 if let Some(f) = log.file.as_mut() {
                     if let Err(e) = f.reopen() {
-                        failures.push(format!("cannot reopen {}: {e}", f.path().display()));
+                        failures.push(format!(
+                            "cannot reopen {}: {}",
+                            f.path().display(),
+                            rotating::os_reason(&e)
+                        ));
                     }
                 }
             }
