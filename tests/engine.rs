@@ -267,8 +267,8 @@ fn daemonizing_writes_the_pidfile_and_exits_the_parent() {
     let dir = TempDir::new("daemonize");
     let here = dir.path().to_string_lossy().into_owned();
     let body = format!(
-        "[supervisord]\nlogfile={here}/main.log\npidfile={here}/d.pid\nchildlogdir={here}\ndirectory=/\nidentifier=mysuper\n\
-         [program:s]\ncommand=sleep 1000\nstartsecs=0\n"
+        "[supervisord]\nlogfile={here}/main.log\npidfile={here}/d.pid\nchildlogdir={here}\ndirectory=/\nidentifier=mysuper\numask=077\n\
+         [program:s]\ncommand=sleep 1000\nstartsecs=0\nstderr_logfile={here}/s.err\n"
     );
     let path = dir.write("d.conf", body);
     assert!(path.ends_with("d.conf"));
@@ -317,6 +317,12 @@ fn daemonizing_writes_the_pidfile_and_exits_the_parent() {
         1,
         "AUTO logs carry the identifier"
     );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.path().join("s.err"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "created under the daemon's umask=077");
     // SAFETY: the daemon we started, by the pid it wrote.
     unsafe { libc::kill(pid, libc::SIGHUP) };
     let restarted = format!("supervisord started with pid {pid}");
