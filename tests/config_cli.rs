@@ -194,24 +194,6 @@ fn no_config_found_lists_the_search_path() {
     assert!(text(&o.stdout).starts_with("supervisord.conf: valid configuration"));
 }
 
-#[test]
-fn running_the_daemon_says_what_is_missing() {
-    let dir = TempDir::new("cli");
-    let path = dir.write(
-        "supervisord.conf",
-        format!("{BASE}[program:a]\ncommand=/bin/cat\n"),
-    );
-    let o = run_role(
-        "supervisord",
-        &["-c", path.to_str().unwrap(), "-n"],
-        dir.path(),
-        dir.path(),
-    );
-    assert_eq!(o.status.code(), Some(2), "{}", describe("run", &o));
-    assert!(text(&o.stderr).contains("the process engine is not part of this build"));
-    assert!(!dir.path().join("sv.pid").exists() && !dir.path().join("sv.log").exists());
-}
-
 fn json_config(dir: &TempDir, conf: &str) -> (Output, serde_json::Value) {
     let path = dir.write("supervisord.conf", conf);
     crate::util::test_config_json(&path, dir.path(), dir.path())
