@@ -141,6 +141,14 @@ fn sighup_reloads_a_changed_config_and_keeps_running_on_a_broken_one() {
     d.signal(libc::SIGHUP);
     d.wait_log("ERRO restart refused, still running on the previous configuration: invalid literal for int() with base 10: 'nope'");
     assert!(alive(old_pid));
+    // One whose main log cannot be opened is refused before anything stops.
+    std::fs::create_dir(d.path("logdir")).unwrap();
+    let unopenable = conf("", "[program:new]\ncommand=sleep 1000\n")
+        .replace("logfile=%(here)s/main.log", "logfile=%(here)s/logdir");
+    std::fs::write(&d.conf, unopenable).unwrap();
+    d.signal(libc::SIGHUP);
+    d.wait_log("ERRO restart refused, still running on the previous configuration: Cannot open the log file");
+    assert!(alive(old_pid));
     // A good one: everything stops and the new set starts, same daemon.
     std::fs::write(
         &d.conf,
@@ -165,6 +173,50 @@ fn sighup_reloads_a_changed_config_and_keeps_running_on_a_broken_one() {
         2
     );
     assert_eq!(d.terminate().code(), Some(0));
+}
+
+#[test]
+fn a_group_that_stops_at_once_does_not_delay_the_next() {
+    // `b` (higher priority number, stopped first) is in BACKOFF when the
+    // shutdown comes: it gives up on the spot, and `a` must get its stop
+    // signal right then, before any "waiting for" report.
+    let programs = "[program:a]\ncommand=sleep 1000\npriority=1\nstartsecs=0\n\
+                    [program:b]\ncommand=/bin/false\npriority=2\nstartretries=100\n";
+    let mut d = Daemon::start("backoffstop", &conf("", programs));
+    d.wait_log("success: a");
+    d.wait_count("exited: b", 2);
+    assert_eq!(d.terminate().code(), Some(0));
+    let msgs = d.messages();
+    let at = |prefix: &str| msgs.iter().position(|m| m.contains(prefix));
+    let killing = at("killing a (pid").expect("a was stopped");
+    let waiting = at("waiting for ").unwrap_or(usize::MAX);
+    assert!(killing < waiting, "{msgs:#?}");
+}
+
+#[test]
+fn a_failed_start_leaves_no_pidfile() {
+    let dir = TempDir::new("nopid");
+    std::fs::create_dir(dir.path().join("logdir")).unwrap();
+    let here = dir.path().to_string_lossy().into_owned();
+    let path = dir.write(
+        "f.conf",
+        format!("[supervisord]\nlogfile={here}/logdir\npidfile={here}/f.pid\nnodaemon=true\n"),
+    );
+    let o = std::process::Command::new(bin())
+        .arg0_supervisord()
+        .arg("-c")
+        .arg(&path)
+        .env_clear()
+        .envs(fixed_env(dir.path()))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", describe("bad logfile", &o));
+    assert!(
+        text(&o.stderr).contains("Cannot open the log file"),
+        "{}",
+        describe("bad logfile", &o)
+    );
+    assert!(!dir.path().join("f.pid").exists());
 }
 
 #[test]

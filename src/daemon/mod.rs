@@ -154,7 +154,10 @@ fn serve(
     cfg: ServerConfig,
     reload: &dyn Fn() -> Result<ServerConfig, ConfigError>,
 ) -> i32 {
-    let mut early: Vec<(Level, String)> = Vec::new();
+    // Logged on every start, as 4.3 does (CRIT root warning, setuid).
+    let mut every_start: Vec<(Level, String)> = Vec::new();
+    // Logged on the first start only (rlimits are raised once).
+    let mut first_start: Vec<(Level, String)> = Vec::new();
     // SAFETY: getuid cannot fail.
     let root = unsafe { libc::getuid() } == 0;
     match &cfg.supervisord.user {
@@ -166,10 +169,10 @@ fn serve(
             if let Err(msg) = privileges::drop_privileges(uid) {
                 return crate::usage_error(argv0, &msg, None);
             }
-            early.push((Level::Info, format!("Set uid to user {uid} succeeded")));
+            every_start.push((Level::Info, format!("Set uid to user {uid} succeeded")));
         }
         None if root => {
-            early.push((
+            every_start.push((
                 Level::Critical,
                 privileges::running_as_root_warning().to_string(),
             ));
@@ -180,7 +183,7 @@ fn serve(
         cfg.supervisord.minfds.max(0) as u64,
         cfg.supervisord.minprocs.max(0) as u64,
     ) {
-        Ok(infos) => early.extend(infos.into_iter().map(|m| (Level::Info, m))),
+        Ok(infos) => first_start.extend(infos.into_iter().map(|m| (Level::Info, m))),
         Err(msg) => return crate::usage_error(argv0, &msg, None),
     }
     if first_live_unix_socket(&cfg) {
@@ -216,15 +219,21 @@ fn serve(
     };
     let mut cfg = cfg;
     let mut first = true;
+    let mut next_log: Option<MainLog> = None;
     loop {
         let foreground = cfg.supervisord.nodaemon;
-        let mut log = match MainLog::open(&cfg.supervisord, foreground) {
-            Ok(l) => l,
-            Err(msg) => return crate::usage_error(argv0, &msg, None),
+        let mut log = match next_log.take() {
+            Some(l) => l,
+            None => match MainLog::open(&cfg.supervisord, foreground) {
+                Ok(l) => l,
+                Err(msg) => return crate::usage_error(argv0, &msg, None),
+            },
         };
         // 4.3's order: criticals, warnings, then infos.
-        let (crit, infos): (Vec<_>, Vec<_>) = early
-            .drain(..)
+        let (crit, infos): (Vec<_>, Vec<_>) = every_start
+            .iter()
+            .cloned()
+            .chain(first_start.drain(..))
             .partition(|(level, _)| *level == Level::Critical);
         for (level, msg) in crit {
             log.log(level, &msg);
@@ -297,20 +306,15 @@ fn serve(
         let mut sup = supervisor::Supervisor::new(cfg, log, registry);
         sup.add_configured_groups();
         match reactor.run(&mut sup, reload) {
-            reactor::Outcome::Shutdown => {
-                if let Some(p) = pidfile.take() {
-                    p.remove();
-                }
-                return 0;
-            }
-            reactor::Outcome::Restart(next) => {
+            // The pidfile is removed when it drops.
+            reactor::Outcome::Shutdown => return 0,
+            reactor::Outcome::Restart(next, log) => {
                 if next.supervisord.pidfile != sup.cfg.supervisord.pidfile {
-                    if let Some(p) = pidfile.take() {
-                        p.remove();
-                    }
+                    drop(pidfile.take());
                     pidfile = pidfile::PidFile::lock(Path::new(&next.supervisord.pidfile)).ok();
                 }
                 cfg = *next;
+                next_log = Some(log);
                 first = false;
             }
         }

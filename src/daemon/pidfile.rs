@@ -13,10 +13,11 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
+/// Removed from disk when dropped: at exit, and on a start-up that fails
+/// after taking it (nothing else can hold it while we have the lock).
 pub struct PidFile {
     path: PathBuf,
     file: File,
-    written: bool,
 }
 
 /// Why the pidfile could not be taken.
@@ -54,7 +55,6 @@ impl PidFile {
         Ok(PidFile {
             path: path.to_path_buf(),
             file,
-            written: false,
         })
     }
 
@@ -63,19 +63,19 @@ impl PidFile {
         self.file.set_len(0)?;
         self.file.rewind()?;
         self.file.write_all(format!("{pid}\n").as_bytes())?;
-        self.written = true;
         Ok(())
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
 
-    /// Removes the file (at exit); the lock goes with the descriptor.
-    pub fn remove(self) {
-        if self.written {
-            let _ = std::fs::remove_file(&self.path);
-        }
+impl Drop for PidFile {
+    /// Unlinks the file while still holding the lock, so a new daemon
+    /// can never see it half-removed; the lock goes with the descriptor.
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -96,7 +96,7 @@ mod tests {
             _ => panic!("second lock must be refused"),
         }
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "4242\n");
-        first.remove();
+        drop(first);
         assert!(!path.exists());
         assert!(PidFile::lock(&path).is_ok(), "free again");
         std::fs::remove_dir_all(&dir).unwrap();

@@ -221,6 +221,21 @@ fn secs(n: i64) -> Duration {
     Duration::from_secs(n.max(0) as u64)
 }
 
+/// An automatic restart out of EXITED waits until a second after the last
+/// start. A program that ran longer restarts at once, as in 4.3; one that
+/// exits immediately with `startsecs=0` (so it never reaches BACKOFF) is
+/// restarted once a second, the pace 4.3's polling loop gave it, instead of
+/// as fast as it can fork.
+const MIN_RESTART_INTERVAL: Duration = Duration::from_secs(1);
+
+fn restart_not_before(p: &Proc) -> Duration {
+    p.laststart.unwrap_or_default() + MIN_RESTART_INTERVAL
+}
+
+/// SIGKILL is repeated at this pace at least, even with `stopwaitsecs=0`,
+/// for a process that does not die at once (uninterruptible sleep).
+const MIN_KILL_INTERVAL: Duration = Duration::from_secs(1);
+
 /// The smallest step past a deadline, for 4.3's strict `>` comparisons.
 const JUST_AFTER: Duration = Duration::from_nanos(1);
 
@@ -245,7 +260,9 @@ pub fn next_deadline(p: &Proc, cfg: &ProcessConfig, mood_running: bool) -> Optio
         ProcessState::Stopped if mood_running && p.laststart.is_none() && cfg.autostart => {
             immediately
         }
-        ProcessState::Exited if mood_running && wants_restart(p, cfg) => immediately,
+        ProcessState::Exited if mood_running && wants_restart(p, cfg) => {
+            Some(restart_not_before(p))
+        }
         ProcessState::Backoff if p.backoff as i64 > cfg.startretries => immediately,
         ProcessState::Backoff if mood_running => Some(p.delay.unwrap_or_default() + JUST_AFTER),
         ProcessState::Starting if p.pid != 0 => {
@@ -331,7 +348,11 @@ impl Machine<'_> {
         let now = self.now;
         if mood_running {
             match state {
-                ProcessState::Exited if wants_restart(&self.p, self.cfg) => self.spawn(),
+                ProcessState::Exited
+                    if wants_restart(&self.p, self.cfg) && now >= restart_not_before(&self.p) =>
+                {
+                    self.spawn()
+                }
                 ProcessState::Stopped if self.p.laststart.is_none() && self.cfg.autostart => {
                     self.spawn()
                 }
@@ -452,7 +473,12 @@ impl Machine<'_> {
         );
         self.log(Level::Debug, msg);
         self.p.killing = true;
-        self.p.delay = Some(self.now + secs(self.cfg.stopwaitsecs));
+        let wait = if self.p.state == ProcessState::Stopping {
+            secs(self.cfg.stopwaitsecs).max(MIN_KILL_INTERVAL)
+        } else {
+            secs(self.cfg.stopwaitsecs)
+        };
+        self.p.delay = Some(self.now + wait);
         self.change_state(ProcessState::Stopping, None);
         let target = if as_group { -self.p.pid } else { self.p.pid };
         self.actions.push(Action::Kill {
@@ -896,7 +922,10 @@ mod tests {
         assert_eq!(s.last_log(), "exited: web (exit status 3; not expected)");
         assert_eq!(s.p.spawnerr.as_deref(), Some("Bad exit code 3"));
         assert_eq!(s.p.backoff, 0);
-        assert_eq!(next_deadline(&s.p, &s.cfg, true), Some(Duration::ZERO));
+        assert!(
+            next_deadline(&s.p, &s.cfg, true).unwrap() <= t(5.0),
+            "due at once"
+        );
         s.feed(Event::Tick, 5.0);
         assert_eq!(s.p.state, ProcessState::Starting);
         assert_eq!(s.p.pid, 102, "a new pid");
@@ -915,6 +944,53 @@ mod tests {
         assert_eq!(s.p.exitstatus, Some(-1));
         s.feed(Event::Tick, 5.0);
         assert_eq!(s.p.state, ProcessState::Starting);
+    }
+
+    #[test]
+    fn a_flapping_program_restarts_once_a_second_not_in_a_loop() {
+        let mut c = cfg();
+        c.startsecs = 0;
+        c.autorestart = AutoRestart::Always;
+        let mut s = Sim::new(c);
+        s.feed(Event::Tick, 10.0);
+        s.feed(
+            Event::Exited {
+                status: exit_code(0),
+            },
+            10.01,
+        );
+        assert_eq!(s.p.state, ProcessState::Exited);
+        assert_eq!(next_deadline(&s.p, &s.cfg, true), Some(t(11.0)));
+        s.feed(Event::Tick, 10.5);
+        assert_eq!(
+            s.p.state,
+            ProcessState::Exited,
+            "not before a second has passed"
+        );
+        s.feed(Event::Tick, 11.0);
+        assert_eq!(s.p.state, ProcessState::Starting);
+        // One that ran a long time restarts at once.
+        s.feed(
+            Event::Exited {
+                status: exit_code(0),
+            },
+            50.0,
+        );
+        assert!(next_deadline(&s.p, &s.cfg, true).unwrap() <= t(50.0));
+    }
+
+    #[test]
+    fn sigkill_repeats_at_most_once_a_second_with_stopwaitsecs_zero() {
+        let mut c = cfg();
+        c.stopwaitsecs = 0;
+        let mut s = running_sim(c);
+        s.feed(Event::Stop, 5.0);
+        assert_eq!(next_deadline(&s.p, &s.cfg, true), Some(t(5.0)));
+        s.feed(Event::Tick, 5.0);
+        assert_eq!(s.kills, [(101, libc::SIGTERM), (101, libc::SIGKILL)]);
+        assert_eq!(next_deadline(&s.p, &s.cfg, true), Some(t(6.0)));
+        s.feed(Event::Tick, 5.5);
+        assert_eq!(s.kills.len(), 2);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::time::Duration;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use super::logger::Level;
+use super::logger::{Level, MainLog};
 use super::process::signame;
 use super::signals::SignalPipe;
 use super::supervisor::{Mood, Supervisor};
@@ -37,8 +37,9 @@ pub const HANDLED_SIGNALS: &[i32] = &[
 pub enum Outcome {
     /// Every process is stopped; exit 0.
     Shutdown,
-    /// Every process is stopped; start again on this configuration.
-    Restart(Box<ServerConfig>),
+    /// Every process is stopped; start again on this configuration, with
+    /// its main log already open (so a restart cannot fail half-way).
+    Restart(Box<ServerConfig>, MainLog),
 }
 
 pub struct Reactor {
@@ -81,7 +82,7 @@ impl Reactor {
         sup: &mut Supervisor,
         reload: &dyn Fn() -> Result<ServerConfig, ConfigError>,
     ) -> Outcome {
-        let mut restart_to: Option<ServerConfig> = None;
+        let mut restart_to: Option<(ServerConfig, MainLog)> = None;
         loop {
             let timeout = if sup.has_backlog() {
                 Some(Duration::ZERO)
@@ -92,6 +93,8 @@ impl Reactor {
             if let Err(e) = self.poll.poll(&mut self.events, timeout) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     sup.log(Level::Critical, &format!("poll failed: {e}"));
+                    // Should the error persist, don't spin on it.
+                    std::thread::sleep(Duration::from_millis(100));
                 }
                 continue;
             }
@@ -111,7 +114,7 @@ impl Reactor {
             sup.run_timers();
             if sup.mood != Mood::Running && sup.shutdown_step() {
                 return match (sup.mood, restart_to.take()) {
-                    (Mood::Restarting, Some(cfg)) => Outcome::Restart(Box::new(cfg)),
+                    (Mood::Restarting, Some((cfg, log))) => Outcome::Restart(Box::new(cfg), log),
                     _ => Outcome::Shutdown,
                 };
             }
@@ -123,7 +126,7 @@ impl Reactor {
         sig: i32,
         sup: &mut Supervisor,
         reload: &dyn Fn() -> Result<ServerConfig, ConfigError>,
-        restart_to: &mut Option<ServerConfig>,
+        restart_to: &mut Option<(ServerConfig, MainLog)>,
     ) {
         let name = signame(sig);
         match sig {
@@ -145,21 +148,33 @@ impl Reactor {
                     Level::Warn,
                     &format!("received {name} indicating restart request"),
                 );
-                // Unlike 4.3, a configuration that no longer loads does not
-                // take everything down: we say why and keep running.
-                match reload() {
-                    Ok(cfg) => {
-                        *restart_to = Some(cfg);
+                // Unlike 4.3, a configuration that no longer loads (or whose
+                // main log cannot be opened) does not take everything down:
+                // it is checked before anything stops, and refused.
+                let loaded = reload()
+                    .map_err(|e| match &e.detail {
+                        Some(d) => format!("{} ({d})", e.message),
+                        None => e.message,
+                    })
+                    .and_then(|cfg| {
+                        let log = MainLog::open(&cfg.supervisord, cfg.supervisord.nodaemon)?;
+                        Ok((cfg, log))
+                    });
+                match loaded {
+                    Ok(next) => {
+                        *restart_to = Some(next);
                         sup.set_mood(Mood::Restarting);
                     }
-                    Err(e) => {
-                        let mut msg = format!(
-                            "restart refused, still running on the previous configuration: {}",
-                            e.message
-                        );
-                        if let Some(d) = &e.detail {
-                            msg.push_str(&format!(" ({d})"));
-                        }
+                    Err(why) => {
+                        let msg = if sup.mood == Mood::Restarting {
+                            format!(
+                                "this restart request is refused; the restart under way continues with the configuration read before: {why}"
+                            )
+                        } else {
+                            format!(
+                                "restart refused, still running on the previous configuration: {why}"
+                            )
+                        };
                         sup.log(Level::Error, &msg);
                     }
                 }

@@ -128,6 +128,8 @@ pub struct Group {
     pub config: GroupConfig,
     /// Process ids in ascending priority order (ties: config order).
     pub members: Vec<u64>,
+    /// The same ids in configuration order (how 4.3 lists them).
+    pub in_config_order: Vec<u64>,
 }
 
 pub struct Supervisor {
@@ -251,6 +253,7 @@ impl Supervisor {
             self.procs.insert(id, m);
             members.push(id);
         }
+        let in_config_order = members.clone();
         // Stable: equal priorities keep their configured order.
         members.sort_by_key(|id| self.procs[id].cfg.priority);
         let pos = self
@@ -263,6 +266,7 @@ impl Supervisor {
             Group {
                 config,
                 members: members.clone(),
+                in_config_order,
             },
         );
         for id in members {
@@ -834,11 +838,21 @@ impl Supervisor {
                 continue;
             }
             self.stop_all(&members);
+            // A group can be stopped on the spot (BACKOFF gives up): then
+            // the next one is signalled now, not at the next wake-up.
+            if members
+                .iter()
+                .all(|id| self.procs[id].proc.state.is_stopped())
+            {
+                self.stopping.as_mut().map(|s| s.groups.pop());
+                continue;
+            }
             break;
         }
         let unstopped: Vec<u64> = self
-            .ordered_ids()
-            .into_iter()
+            .groups
+            .iter()
+            .flat_map(|g| g.in_config_order.iter().copied())
             .filter(|id| !self.procs[id].proc.state.is_stopped())
             .collect();
         if unstopped.is_empty() {
