@@ -194,6 +194,51 @@ fn a_group_that_stops_at_once_does_not_delay_the_next() {
 }
 
 #[test]
+fn a_log_over_the_file_size_limit_is_an_error_not_death() {
+    use std::os::unix::process::CommandExt;
+    let dir = TempDir::new("fsize");
+    let here = dir.path().to_string_lossy().into_owned();
+    let path = dir.write(
+        "z.conf",
+        format!(
+            "[supervisord]\nlogfile={here}/main.log\npidfile={here}/z.pid\nnodaemon=true\n\
+             [program:big]\ncommand=head -c 300000 /dev/zero\nstdout_logfile={here}/big.log\nstartsecs=0\nautorestart=false\n"
+        ),
+    );
+    let mut c = std::process::Command::new(bin());
+    c.arg0_supervisord()
+        .arg("-c")
+        .arg(&path)
+        .env_clear()
+        .envs(fixed_env(dir.path()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: setrlimit between fork and exec, no allocation.
+    unsafe {
+        c.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: 100_000,
+                rlim_max: 100_000,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
+            Ok(())
+        });
+    }
+    let mut child = c.spawn().unwrap();
+    let log = || std::fs::read_to_string(dir.path().join("main.log")).unwrap_or_default();
+    let reported = wait_for(LIMIT, || {
+        log().contains("cannot write the stdout log of 'big'")
+    });
+    let exited = wait_for(LIMIT, || log().contains("exited: big"));
+    let running = child.try_wait().unwrap().is_none();
+    // SAFETY: the daemon this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(reported && exited && running, "{}", log());
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
 fn a_failed_start_leaves_no_pidfile() {
     let dir = TempDir::new("nopid");
     std::fs::create_dir(dir.path().join("logdir")).unwrap();
@@ -202,14 +247,7 @@ fn a_failed_start_leaves_no_pidfile() {
         "f.conf",
         format!("[supervisord]\nlogfile={here}/logdir\npidfile={here}/f.pid\nnodaemon=true\n"),
     );
-    let o = std::process::Command::new(bin())
-        .arg0_supervisord()
-        .arg("-c")
-        .arg(&path)
-        .env_clear()
-        .envs(fixed_env(dir.path()))
-        .output()
-        .unwrap();
+    let o = supervisord_once(&path, dir.path());
     assert_eq!(o.status.code(), Some(2), "{}", describe("bad logfile", &o));
     assert!(
         text(&o.stderr).contains("Cannot open the log file"),
@@ -223,14 +261,7 @@ fn a_failed_start_leaves_no_pidfile() {
 fn a_second_daemon_on_the_same_pidfile_is_refused() {
     let mut d = Daemon::start("twice", &conf("", "[program:s]\ncommand=sleep 1000\n"));
     d.wait_log("supervisord started with pid");
-    let o = std::process::Command::new(bin())
-        .arg0_supervisord()
-        .arg("-c")
-        .arg(&d.conf)
-        .env_clear()
-        .envs(fixed_env(d.dir.path()))
-        .output()
-        .unwrap();
+    let o = supervisord_once(&d.conf, d.dir.path());
     let err = text(&o.stderr);
     assert_eq!(
         o.status.code(),
@@ -267,14 +298,7 @@ fn a_live_unix_socket_is_refused_with_4_3s_message() {
         "s.conf",
         body.replace("%(here)s", &dir.path().to_string_lossy()),
     );
-    let o = std::process::Command::new(bin())
-        .arg0_supervisord()
-        .arg("-c")
-        .arg(&path)
-        .env_clear()
-        .envs(fixed_env(dir.path()))
-        .output()
-        .unwrap();
+    let o = supervisord_once(&path, dir.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).starts_with(
         "Error: Another program is already listening on a port that one of our HTTP servers is configured to use.  Shut this program down first before starting supervisord.\n"
@@ -495,14 +519,7 @@ fn minfds_beyond_the_system_limit_is_4_3s_error() {
         "m.conf",
         format!("[supervisord]\nlogfile={here}/main.log\npidfile={here}/m.pid\nnodaemon=true\nminfds=2000000000\n"),
     );
-    let o = std::process::Command::new(bin())
-        .arg0_supervisord()
-        .arg("-c")
-        .arg(&path)
-        .env_clear()
-        .envs(fixed_env(dir.path()))
-        .output()
-        .unwrap();
+    let o = supervisord_once(&path, dir.path());
     assert_eq!(o.status.code(), Some(2), "{}", describe("minfds", &o));
     assert!(text(&o.stderr).starts_with(
         "Error: The minimum number of file descriptors required to run this process is 2000000000 as per the \"minfds\" command-line argument or config file setting."
@@ -535,6 +552,19 @@ fn the_main_log_is_echoed_in_the_foreground_unless_silent() {
                 .contains("INFO success: s entered RUNNING state")
         );
     }
+}
+
+/// Runs `supervisord -c <conf>` to completion (for start-ups that must
+/// fail), with the test's fixed environment.
+fn supervisord_once(conf: &std::path::Path, home: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(bin())
+        .arg0_supervisord()
+        .arg("-c")
+        .arg(conf)
+        .env_clear()
+        .envs(fixed_env(home))
+        .output()
+        .unwrap()
 }
 
 /// `Command::arg0("supervisord")` as a chainable call.

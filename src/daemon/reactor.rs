@@ -23,16 +23,6 @@ use crate::config::{ConfigError, ServerConfig};
 const SIGNALS: Token = Token(0);
 const WAKER: Token = Token(1);
 
-/// The signals supervisord acts on (`spec/states.md` §8.3).
-pub const HANDLED_SIGNALS: &[i32] = &[
-    libc::SIGTERM,
-    libc::SIGINT,
-    libc::SIGQUIT,
-    libc::SIGHUP,
-    libc::SIGCHLD,
-    libc::SIGUSR2,
-];
-
 /// How a run of the loop ended.
 pub enum Outcome {
     /// Every process is stopped; exit 0.
@@ -53,7 +43,8 @@ impl Reactor {
     /// Creates the poll and routes the handled signals into it.
     pub fn new() -> io::Result<Reactor> {
         let poll = Poll::new()?;
-        let signals = SignalPipe::install(HANDLED_SIGNALS)?;
+        let signals = SignalPipe::install(super::signals::HANDLED)?;
+        super::signals::ignore_file_size_signal();
         poll.registry()
             .register(&mut SourceFd(&signals.fd()), SIGNALS, Interest::READABLE)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);

@@ -11,6 +11,16 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 
+/// The signals supervisord acts on (`spec/states.md` §8.3).
+pub const HANDLED: &[i32] = &[
+    libc::SIGTERM,
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGHUP,
+    libc::SIGCHLD,
+    libc::SIGUSR2,
+];
+
 /// The write end of the pipe, for the handler (which can't take arguments).
 static WRITE_FD: AtomicI32 = AtomicI32::new(-1);
 
@@ -26,6 +36,14 @@ extern "C" fn on_signal(sig: libc::c_int) {
         }
         *libc::__errno_location() = errno;
     }
+}
+
+/// Ignores SIGXFSZ, as Python (and so 4.3) does: a log file that reaches
+/// the file-size limit is then a write error (EFBIG) that the log reports,
+/// not the death of the daemon.
+pub fn ignore_file_size_signal() {
+    // SAFETY: setting a standard disposition.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
 }
 
 /// The read end of the self-pipe; one per process.

@@ -47,19 +47,10 @@ pub const EXEC_CONFIRM_TIMEOUT: Duration = Duration::from_secs(2);
 /// At most this much of a failed child's output is kept for the caller.
 const FAILED_OUTPUT_LIMIT: usize = 64 * 1024;
 
-/// Signals the daemon handles or ignores; the child gets them back at
-/// their defaults.
-const RESET_SIGNALS: [libc::c_int; 8] = [
-    libc::SIGPIPE,
-    libc::SIGXFSZ,
-    libc::SIGTERM,
-    libc::SIGINT,
-    libc::SIGQUIT,
-    libc::SIGHUP,
-    libc::SIGCHLD,
-    libc::SIGUSR2,
-];
-
+/// Signals the daemon ignores (SIGPIPE by Rust's runtime; SIGXFSZ, see
+/// `signals::ignore_file_size_signal`) and, with `signals::HANDLED`, those
+/// it catches: the child gets all of them back at their defaults.
+const IGNORED_SIGNALS: [libc::c_int; 2] = [libc::SIGPIPE, libc::SIGXFSZ];
 /// Python's `errno.errorcode` on Linux. Where two names share a number the
 /// one Python shows comes first (`EAGAIN`, not `EWOULDBLOCK`).
 const ERRNO_NAMES: &[(libc::c_int, &str)] = &[
@@ -225,17 +216,6 @@ pub fn child_path_var(env: &EnvList) -> String {
     }
 }
 
-/// Python's `os.path.join(dir, name)` for a `name` without a slash.
-fn join_search_dir(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.to_string()
-    } else if dir.ends_with('/') {
-        format!("{dir}{name}")
-    } else {
-        format!("{dir}/{name}")
-    }
-}
-
 /// 4.3's `get_execv_args`: splits `command` like `shlex.split`, finds the
 /// program (a word with a slash is used as is; otherwise the first entry of
 /// `path_var` where `stat` succeeds wins, whatever the file type) and
@@ -260,7 +240,7 @@ pub fn resolve_command(
             .map(|meta| (program.clone(), meta))
     } else {
         path_var.unwrap_or(DEFAULT_PATH).split(':').find_map(|dir| {
-            let candidate = join_search_dir(dir, program);
+            let candidate = crate::config::values::join_path(dir, program);
             std::fs::metadata(&candidate)
                 .ok()
                 .map(|meta| (candidate, meta))
@@ -994,7 +974,7 @@ unsafe fn run_child(plan: &ChildPlan, fds: &ChildFds) -> ! {
         }
         let mut default: libc::sigaction = std::mem::zeroed();
         default.sa_sigaction = libc::SIG_DFL;
-        for sig in RESET_SIGNALS {
+        for &sig in IGNORED_SIGNALS.iter().chain(super::signals::HANDLED) {
             libc::sigaction(sig, &default, std::ptr::null_mut());
         }
         let mut empty: libc::sigset_t = std::mem::zeroed();
