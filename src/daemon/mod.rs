@@ -162,14 +162,14 @@ fn serve(
     let root = unsafe { libc::getuid() } == 0;
     match &cfg.supervisord.user {
         Some(user) => {
-            let uid = match config::values::name_to_uid(user) {
+            let uid = match privileges::user_to_uid(user) {
                 Ok(uid) => uid,
-                Err(e) => return crate::usage_error(argv0, &e.message, None),
+                Err(msg) => return crate::usage_error(argv0, &msg, None),
             };
             if let Err(msg) = privileges::drop_privileges(uid) {
                 return crate::usage_error(argv0, &msg, None);
             }
-            every_start.push((Level::Info, format!("Set uid to user {uid} succeeded")));
+            every_start.push((Level::Info, privileges::set_uid_message(uid)));
         }
         None if root => {
             every_start.push((

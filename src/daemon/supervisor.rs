@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
@@ -49,16 +49,6 @@ pub enum Mood {
     Running,
     Restarting,
     Shutdown,
-}
-
-impl Mood {
-    pub fn code(self) -> i32 {
-        match self {
-            Mood::Running => 1,
-            Mood::Restarting => 0,
-            Mood::Shutdown => -1,
-        }
-    }
 }
 
 /// Output channel index: stdout or stderr.
@@ -115,13 +105,6 @@ pub struct Managed {
     /// Capture-mode scanners, per channel, while a child runs.
     capture: [Option<CaptureScanner>; 2],
     logs: [ChannelLog; 2],
-}
-
-impl Managed {
-    /// The resolved log file of a channel, if it has one.
-    pub fn log_path(&self, ch: Channel) -> Option<&Path> {
-        self.logs[ch as usize].path.as_deref()
-    }
 }
 
 pub struct Group {
@@ -197,12 +180,6 @@ impl Supervisor {
     /// Monotonic time since this supervisor was created.
     pub fn now(&self) -> Duration {
         self.origin.elapsed()
-    }
-
-    /// Wall-clock time of a monotonic instant (for descriptions).
-    pub fn wall(&self, at: Duration) -> SystemTime {
-        let now = self.now();
-        SystemTime::now() - now.saturating_sub(at)
     }
 
     fn mood_running(&self) -> bool {
@@ -307,14 +284,6 @@ impl Supervisor {
                 }
             }
         }
-    }
-
-    /// Processes in group order, each group's in priority order.
-    pub fn ordered_ids(&self) -> Vec<u64> {
-        self.groups
-            .iter()
-            .flat_map(|g| g.members.iter().copied())
-            .collect()
     }
 
     /// Feeds an event to a process and carries out what follows.
@@ -440,9 +409,8 @@ impl Supervisor {
                 reason: "process was removed".into(),
             };
         };
-        let path_var = spawn::child_path_var(&m.cfg.environment);
-        let (filename, argv) = match spawn::resolve_command(&m.cfg.command, Some(&path_var)) {
-            Ok(x) => x,
+        let spec = match ChildSpec::for_process(&m.cfg, &m.group, server_url.as_deref()) {
+            Ok(spec) => spec,
             Err(reason) => return Event::SpawnFailed { reason },
         };
         // Log files are opened before the fork, as 4.3 makes its
@@ -473,16 +441,6 @@ impl Supervisor {
                 }
             }
         }
-        let spec = ChildSpec {
-            filename,
-            argv,
-            env: spawn::child_environment(&m.cfg, &m.group, server_url.as_deref()),
-            directory: m.cfg.directory.clone(),
-            umask: m.cfg.umask,
-            uid: m.cfg.uid,
-            redirect_stderr: m.cfg.redirect_stderr,
-            keep_stdin_pipe: true,
-        };
         let name = m.proc.name.clone();
         match spawn::spawn(&spec, &name) {
             Ok(child) => {
@@ -900,11 +858,6 @@ impl Supervisor {
                 _ => {}
             }
         }
-    }
-
-    /// Every pid we manage (for tests and the final sweep).
-    pub fn live_pids(&self) -> Vec<i32> {
-        self.by_pid.keys().copied().collect()
     }
 }
 
