@@ -98,10 +98,15 @@ impl Reactor {
                 }
             }
             sup.pump_output();
+            // Reaping waits for SIGCHLD: the self-pipe never loses one, and
+            // a wake-up for child output then costs no waitpid call.
+            let child_quit = signals.contains(&libc::SIGCHLD);
             for sig in signals {
                 self.on_signal(sig, sup, reload, &mut restart_to);
             }
-            sup.reap();
+            if child_quit {
+                sup.reap();
+            }
             sup.run_timers();
             if sup.mood != Mood::Running && sup.shutdown_step() {
                 return match (sup.mood, restart_to.take()) {

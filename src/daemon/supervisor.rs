@@ -530,6 +530,15 @@ impl Supervisor {
 
     /// Reads up to `budget` bytes from a pipe; true if more is waiting.
     fn read_pipe(&mut self, id: u64, ch: Channel, budget: usize) -> bool {
+        // The read buffer is lent out for the call so each chunk can be
+        // handed on without a copy.
+        let mut buf = std::mem::take(&mut self.buf);
+        let more = self.read_pipe_into(&mut buf, id, ch, budget);
+        self.buf = buf;
+        more
+    }
+
+    fn read_pipe_into(&mut self, buf: &mut [u8], id: u64, ch: Channel, budget: usize) -> bool {
         let mut taken = 0;
         while taken < budget {
             let Some(fd) = self
@@ -541,12 +550,11 @@ impl Supervisor {
                 return false;
             };
             // SAFETY: buf is valid for its length; fd is open.
-            let n = unsafe { libc::read(fd, self.buf.as_mut_ptr().cast(), self.buf.len()) };
+            let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
             if n > 0 {
                 let n = n as usize;
                 taken += n;
-                let data = self.buf[..n].to_vec();
-                self.on_output(id, ch, &data);
+                self.on_output(id, ch, &buf[..n]);
                 continue;
             }
             if n == 0 {
