@@ -17,6 +17,8 @@ pub mod daemon;
 pub mod getopt;
 pub mod multicall;
 pub mod pidproxy;
+#[cfg(test)]
+mod testutil;
 
 use std::io::Write;
 

@@ -293,23 +293,7 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(label: &str) -> TempDir {
-            let dir =
-                std::env::temp_dir().join(format!("svrs-childlog-{label}-{}", std::process::id()));
-            let _ = fs::remove_dir_all(&dir);
-            fs::create_dir_all(&dir).unwrap();
-            TempDir(dir)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
+    use crate::testutil::TempDir;
 
     #[test]
     fn auto_log_names_look_like_mkstemp_names() {

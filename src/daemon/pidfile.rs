@@ -85,8 +85,7 @@ mod tests {
 
     #[test]
     fn a_second_lock_is_refused_with_the_holders_pid() {
-        let dir = std::env::temp_dir().join(format!("svrs-pidfile-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::testutil::TempDir::new("pidfile");
         let path = dir.join("s.pid");
         std::fs::write(&path, "999\n").unwrap();
         let mut first = PidFile::lock(&path).ok().expect("a stale file is reused");
@@ -99,6 +98,5 @@ mod tests {
         drop(first);
         assert!(!path.exists());
         assert!(PidFile::lock(&path).is_ok(), "free again");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

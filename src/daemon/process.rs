@@ -579,42 +579,9 @@ impl Machine<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::model::{ChannelConfig, EnvList, LogTarget};
-
-    fn channel() -> ChannelConfig {
-        ChannelConfig {
-            logfile: LogTarget::None,
-            logfile_maxbytes: 0,
-            logfile_backups: 0,
-            capture_maxbytes: 0,
-            events_enabled: false,
-            syslog: false,
-        }
-    }
 
     fn cfg() -> ProcessConfig {
-        ProcessConfig {
-            name: "web".into(),
-            command: "/bin/web".into(),
-            directory: None,
-            umask: None,
-            priority: 999,
-            autostart: true,
-            autorestart: AutoRestart::Unexpected,
-            startsecs: 1,
-            startretries: 3,
-            uid: None,
-            stdout: channel(),
-            stderr: channel(),
-            stopsignal: libc::SIGTERM,
-            stopwaitsecs: 10,
-            stopasgroup: false,
-            killasgroup: false,
-            exitcodes: vec![0],
-            redirect_stderr: false,
-            environment: EnvList::default(),
-            serverurl: None,
-        }
+        crate::testutil::process_config("web", "/bin/web")
     }
 
     fn t(s: f64) -> Duration {
@@ -677,6 +644,26 @@ mod tests {
                     Action::StateChanged { to, .. } => self.states.push(to),
                 }
             }
+        }
+
+        /// The child exits with `code` at `now`.
+        fn exit(&mut self, code: i32, now: f64) {
+            self.feed(
+                Event::Exited {
+                    status: exit_code(code),
+                },
+                now,
+            );
+        }
+
+        /// The child is killed by `sig` at `now`.
+        fn die(&mut self, sig: i32, now: f64) {
+            self.feed(
+                Event::Exited {
+                    status: killed_by(sig),
+                },
+                now,
+            );
         }
 
         /// Ticks at the deadline the machine asks for, as the reactor's
@@ -828,12 +815,7 @@ mod tests {
         c.startretries = 0;
         let mut s = Sim::new(c);
         s.feed(Event::Tick, 0.0);
-        s.feed(
-            Event::Exited {
-                status: exit_code(0),
-            },
-            0.2,
-        );
+        s.exit(0, 0.2);
         s.run_until(10.0);
         assert_eq!(s.p.state, ProcessState::Fatal);
         assert_eq!(
@@ -901,24 +883,14 @@ mod tests {
         c.exitcodes = vec![0, 2];
         // Expected code: stays EXITED.
         let mut s = running_sim(c.clone());
-        s.feed(
-            Event::Exited {
-                status: exit_code(2),
-            },
-            5.0,
-        );
+        s.exit(2, 5.0);
         assert_eq!(s.p.state, ProcessState::Exited);
         assert_eq!(s.last_log(), "exited: web (exit status 2; expected)");
         assert_eq!(s.p.exitstatus, Some(2));
         assert_eq!(next_deadline(&s.p, &s.cfg, true), None);
         // Unexpected code: restarts at once, no backoff.
         let mut s = running_sim(c.clone());
-        s.feed(
-            Event::Exited {
-                status: exit_code(3),
-            },
-            5.0,
-        );
+        s.exit(3, 5.0);
         assert_eq!(s.last_log(), "exited: web (exit status 3; not expected)");
         assert_eq!(s.p.spawnerr.as_deref(), Some("Bad exit code 3"));
         assert_eq!(s.p.backoff, 0);
@@ -931,12 +903,7 @@ mod tests {
         assert_eq!(s.p.pid, 102, "a new pid");
         // A signal death is never expected.
         let mut s = running_sim(c);
-        s.feed(
-            Event::Exited {
-                status: killed_by(libc::SIGHUP),
-            },
-            5.0,
-        );
+        s.die(libc::SIGHUP, 5.0);
         assert_eq!(
             s.last_log(),
             "exited: web (terminated by SIGHUP; not expected)"
@@ -953,12 +920,7 @@ mod tests {
         c.autorestart = AutoRestart::Always;
         let mut s = Sim::new(c);
         s.feed(Event::Tick, 10.0);
-        s.feed(
-            Event::Exited {
-                status: exit_code(0),
-            },
-            10.01,
-        );
+        s.exit(0, 10.01);
         assert_eq!(s.p.state, ProcessState::Exited);
         assert_eq!(next_deadline(&s.p, &s.cfg, true), Some(t(11.0)));
         s.feed(Event::Tick, 10.5);
@@ -970,12 +932,7 @@ mod tests {
         s.feed(Event::Tick, 11.0);
         assert_eq!(s.p.state, ProcessState::Starting);
         // One that ran a long time restarts at once.
-        s.feed(
-            Event::Exited {
-                status: exit_code(0),
-            },
-            50.0,
-        );
+        s.exit(0, 50.0);
         assert!(next_deadline(&s.p, &s.cfg, true).unwrap() <= t(50.0));
     }
 
@@ -998,12 +955,7 @@ mod tests {
         let mut c = cfg();
         c.autorestart = AutoRestart::Always;
         let mut s = running_sim(c.clone());
-        s.feed(
-            Event::Exited {
-                status: exit_code(0),
-            },
-            5.0,
-        );
+        s.exit(0, 5.0);
         assert_eq!(s.p.state, ProcessState::Exited);
         s.feed(Event::Tick, 5.0);
         assert_eq!(
@@ -1014,12 +966,7 @@ mod tests {
 
         c.autorestart = AutoRestart::Never;
         let mut s = running_sim(c);
-        s.feed(
-            Event::Exited {
-                status: exit_code(7),
-            },
-            5.0,
-        );
+        s.exit(7, 5.0);
         assert_eq!(s.p.state, ProcessState::Exited);
         assert_eq!(next_deadline(&s.p, &s.cfg, true), None);
         s.feed(Event::Tick, 6.0);
@@ -1032,12 +979,7 @@ mod tests {
         c.startsecs = 0;
         let mut s = Sim::new(c);
         s.feed(Event::Tick, 0.0);
-        s.feed(
-            Event::Exited {
-                status: exit_code(0),
-            },
-            0.0,
-        );
+        s.exit(0, 0.0);
         assert_eq!(
             s.states,
             [
@@ -1070,12 +1012,7 @@ mod tests {
         assert_eq!(s.p.state, ProcessState::Stopping);
         // SIGKILL is repeated every stopwaitsecs should it not work.
         assert_eq!(next_deadline(&s.p, &s.cfg, true), Some(t(20.0)));
-        s.feed(
-            Event::Exited {
-                status: killed_by(libc::SIGKILL),
-            },
-            15.1,
-        );
+        s.die(libc::SIGKILL, 15.1);
         assert_eq!(s.p.state, ProcessState::Stopped);
         assert_eq!(s.last_log(), "stopped: web (terminated by SIGKILL)");
         assert_eq!(s.logs.last().unwrap().0, Level::Warn);
@@ -1092,12 +1029,7 @@ mod tests {
     fn stop_with_expected_exit_is_info() {
         let mut s = running_sim(cfg());
         s.feed(Event::Stop, 3.0);
-        s.feed(
-            Event::Exited {
-                status: exit_code(0),
-            },
-            3.1,
-        );
+        s.exit(0, 3.1);
         assert_eq!(
             s.logs.last().unwrap(),
             &(Level::Info, "stopped: web (exit status 0)".into())
@@ -1135,12 +1067,7 @@ mod tests {
         s.feed(Event::Tick, 0.0);
         s.feed(Event::Stop, 0.5);
         assert_eq!(s.p.state, ProcessState::Stopping);
-        s.feed(
-            Event::Exited {
-                status: killed_by(libc::SIGTERM),
-            },
-            0.6,
-        );
+        s.die(libc::SIGTERM, 0.6);
         assert_eq!(
             s.p.state,
             ProcessState::Stopped,
@@ -1150,12 +1077,7 @@ mod tests {
 
         let mut s = Sim::new(cfg());
         s.feed(Event::Tick, 0.0);
-        s.feed(
-            Event::Exited {
-                status: exit_code(1),
-            },
-            0.1,
-        );
+        s.exit(1, 0.1);
         assert_eq!(s.p.state, ProcessState::Backoff);
         s.feed(Event::Stop, 0.2);
         assert_eq!(s.p.state, ProcessState::Stopped);
@@ -1189,12 +1111,7 @@ mod tests {
     fn give_up_moves_backoff_to_fatal_silently() {
         let mut s = Sim::new(cfg());
         s.feed(Event::Tick, 0.0);
-        s.feed(
-            Event::Exited {
-                status: exit_code(1),
-            },
-            0.1,
-        );
+        s.exit(1, 0.1);
         let logs = s.logs.len();
         s.feed(Event::GiveUp, 0.2);
         assert_eq!(s.p.state, ProcessState::Fatal);
@@ -1215,12 +1132,7 @@ mod tests {
         assert_eq!(s.p.state, ProcessState::Running);
         assert_eq!(s.last_log(), "sending web (pid 101) sig SIGHUP");
         assert_eq!(s.kills, [(101, libc::SIGHUP)]);
-        s.feed(
-            Event::Exited {
-                status: killed_by(libc::SIGHUP),
-            },
-            3.1,
-        );
+        s.die(libc::SIGHUP, 3.1);
         assert_eq!(s.p.state, ProcessState::Exited);
 
         let mut c = cfg();
@@ -1254,12 +1166,7 @@ mod tests {
         assert_eq!(s.last_log(), "unknown problem killing web (101):EPERM");
         assert_eq!(s.logs.last().unwrap().0, Level::Critical);
         // Its eventual exit is still handled.
-        s.feed(
-            Event::Exited {
-                status: exit_code(0),
-            },
-            4.0,
-        );
+        s.exit(0, 4.0);
         assert_eq!(s.p.state, ProcessState::Exited);
         assert_eq!(s.p.pid, 0);
     }

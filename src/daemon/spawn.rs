@@ -1064,43 +1064,14 @@ unsafe fn child_failed(plan: &ChildPlan, fds: &ChildFds, stage: Stage, errno: i3
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::model::{AutoRestart, ChannelConfig, LogTarget};
     use std::collections::BTreeSet;
-    use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn is_root() -> bool {
         // SAFETY: getuid cannot fail.
         unsafe { libc::getuid() == 0 }
     }
 
-    /// A fresh directory for one test, removed on drop.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new() -> TempDir {
-            static COUNT: AtomicUsize = AtomicUsize::new(0);
-            let dir = std::env::temp_dir().join(format!(
-                "supervisor-rs-spawn-{}-{}",
-                std::process::id(),
-                COUNT.fetch_add(1, Ordering::SeqCst)
-            ));
-            std::fs::create_dir_all(&dir).unwrap();
-            TempDir(dir)
-        }
-
-        fn file(&self, name: &str, content: &[u8], mode: u32) -> String {
-            let path = self.0.join(name);
-            std::fs::write(&path, content).unwrap();
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-            path.to_str().unwrap().to_string()
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    use crate::testutil::TempDir;
 
     fn spec(argv: &[&str]) -> ChildSpec {
         ChildSpec {
@@ -1214,36 +1185,7 @@ mod tests {
     }
 
     fn process_config(name: &str) -> ProcessConfig {
-        let channel = ChannelConfig {
-            logfile: LogTarget::Auto,
-            logfile_maxbytes: 0,
-            logfile_backups: 0,
-            capture_maxbytes: 0,
-            events_enabled: false,
-            syslog: false,
-        };
-        ProcessConfig {
-            name: name.to_string(),
-            command: "/bin/true".to_string(),
-            directory: None,
-            umask: None,
-            priority: 999,
-            autostart: true,
-            autorestart: AutoRestart::Unexpected,
-            startsecs: 1,
-            startretries: 3,
-            uid: None,
-            stdout: channel.clone(),
-            stderr: channel,
-            stopsignal: libc::SIGTERM,
-            stopwaitsecs: 10,
-            stopasgroup: false,
-            killasgroup: false,
-            exitcodes: vec![0],
-            redirect_stderr: false,
-            environment: EnvList::default(),
-            serverurl: None,
-        }
+        crate::testutil::process_config(name, "/bin/true")
     }
 
     #[test]
@@ -1309,7 +1251,7 @@ mod tests {
             Err("command at '/tmp' is a directory".to_string())
         );
         // The first PATH entry where the name exists wins, even a directory.
-        let dir = TempDir::new();
+        let dir = TempDir::new("spawn");
         std::fs::create_dir(dir.0.join("sh")).unwrap();
         let path = format!("{}:/bin", dir.0.display());
         assert_eq!(
@@ -1349,7 +1291,7 @@ mod tests {
             println!("skipped: root may run any file with an execute bit");
             return;
         }
-        let dir = TempDir::new();
+        let dir = TempDir::new("spawn");
         // Group-executable only: its owner may not run it.
         let file = dir.file("group-only", b"#!/bin/sh\n", 0o610);
         assert_eq!(
@@ -1508,7 +1450,7 @@ mod tests {
 
     #[test]
     fn directory_and_umask_are_applied() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("spawn");
         let mut s = sh("pwd; umask");
         s.directory = Some(dir.0.to_str().unwrap().to_string());
         s.umask = Some(0o027);
@@ -1538,7 +1480,7 @@ mod tests {
 
     #[test]
     fn exec_of_a_file_that_is_no_program_reports_enoexec() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("spawn");
         let garbage = dir.file("garbage", b"\x01\x02\x03 not a program\n", 0o755);
         let mut s = spec(&[&garbage]);
         s.argv[0] = "garbage-prog".to_string();
