@@ -186,7 +186,7 @@ fn serve(
         Ok(infos) => first_start.extend(infos.into_iter().map(|m| (Level::Info, m))),
         Err(msg) => return crate::usage_error(argv0, &msg, None),
     }
-    if first_live_unix_socket(&cfg) {
+    if unix_socket_in_use(&cfg) {
         return crate::usage_error(
             argv0,
             "Another program is already listening on a port that one of our HTTP servers is configured to use.  Shut this program down first before starting supervisord.",
@@ -255,8 +255,8 @@ fn serve(
         }
         if first && !foreground {
             match detach::daemonize(cfg.supervisord.directory.as_deref(), cfg.supervisord.umask) {
+                // The log was opened without stdout echo (not foreground).
                 Ok(d) => {
-                    log.set_echo(false);
                     for (level, msg) in d.messages {
                         log.log(level, &msg);
                     }
@@ -323,7 +323,7 @@ fn serve(
 
 /// Whether something still listens on one of the configured unix sockets
 /// (a file left by a crash accepts no connection and does not count).
-fn first_live_unix_socket(cfg: &ServerConfig) -> bool {
+fn unix_socket_in_use(cfg: &ServerConfig) -> bool {
     cfg.servers.iter().any(|s| match &s.listen {
         config::model::Listen::Unix { file, .. } => {
             std::os::unix::net::UnixStream::connect(file).is_ok()

@@ -67,27 +67,13 @@ impl Channel {
     }
 }
 
-/// Where one channel's output goes, and the open file while a child runs.
+/// The file one channel writes to (its limits and syslog flag are in the
+/// channel's config), and the open file while a child runs.
 struct ChannelLog {
     /// The resolved file (an AUTO name or the configured path).
     path: Option<PathBuf>,
-    maxbytes: i64,
-    backups: i64,
-    syslog: bool,
     /// Open from spawn to exit, as 4.3 opens it with the dispatchers.
     file: Option<RotatingLog>,
-}
-
-impl ChannelLog {
-    fn new(cfg: &ChannelConfig, path: Option<PathBuf>) -> ChannelLog {
-        ChannelLog {
-            path,
-            maxbytes: cfg.logfile_maxbytes,
-            backups: cfg.logfile_backups,
-            syslog: cfg.syslog || cfg.logfile == LogTarget::Syslog,
-            file: None,
-        }
-    }
 }
 
 /// One supervised process and everything the loop holds for it.
@@ -223,8 +209,14 @@ impl Supervisor {
                 stdin: None,
                 capture: [None, None],
                 logs: [
-                    ChannelLog::new(&pcfg.stdout, stdout),
-                    ChannelLog::new(&pcfg.stderr, stderr),
+                    ChannelLog {
+                        path: stdout,
+                        file: None,
+                    },
+                    ChannelLog {
+                        path: stderr,
+                        file: None,
+                    },
                 ],
             };
             self.procs.insert(id, m);
@@ -420,9 +412,11 @@ impl Supervisor {
                 LogTarget::Auto => 0o600,
                 _ => 0o666,
             };
+            let cc = m.cfg_channel(ch);
+            let (maxbytes, backups) =
+                rotating::limits_from_config(cc.logfile_maxbytes, cc.logfile_backups);
             let log = &mut m.logs[ch as usize];
             if let Some(path) = &log.path {
-                let (maxbytes, backups) = rotating::limits_from_config(log.maxbytes, log.backups);
                 match RotatingLog::open(path, maxbytes, backups, mode) {
                     Ok(f) => log.file = Some(f),
                     Err(e) => {
@@ -650,6 +644,7 @@ impl Supervisor {
             std::borrow::Cow::Borrowed(data)
         };
         let name = m.proc.name.clone();
+        let syslog = m.cfg_channel(ch).syslog;
         let log = &mut m.logs[ch as usize];
         let mut report = None;
         if let Some(file) = log.file.as_mut() {
@@ -684,7 +679,7 @@ impl Supervisor {
                 }
             }
         }
-        if log.syslog {
+        if syslog {
             for line in childlog::syslog_lines(&name, &data) {
                 childlog::send_syslog(&line);
             }
