@@ -239,6 +239,24 @@ fn a_log_over_the_file_size_limit_is_an_error_not_death() {
 }
 
 #[test]
+fn an_unwritable_pidfile_is_logged_and_the_daemon_runs_on() {
+    let mut d = Daemon::start(
+        "badpid",
+        &conf("", "[program:s]\ncommand=sleep 1000\nstartsecs=0\n")
+            .replace("pidfile=%(here)s/supervisord.pid", "pidfile=%(here)s"),
+    );
+    d.wait_log("success: s");
+    let here = d.dir.path().display().to_string();
+    assert!(
+        d.messages()
+            .contains(&format!("CRIT could not write pidfile {here}")),
+        "{}",
+        d.main_log()
+    );
+    assert_eq!(d.terminate().code(), Some(0));
+}
+
+#[test]
 fn a_failed_start_leaves_no_pidfile() {
     let dir = TempDir::new("nopid");
     std::fs::create_dir(dir.path().join("logdir")).unwrap();
