@@ -80,6 +80,24 @@ fn a_child_ignoring_sigterm_is_killed_after_stopwaitsecs() {
 }
 
 #[test]
+fn sighup_during_shutdown_is_ignored_with_4_3s_words() {
+    let mut d = Daemon::start(
+        "hupdown",
+        &conf(
+            "",
+            "[program:slow]\ncommand=sh -c \"trap '' TERM; exec sleep 1000\"\nstartsecs=0\nstopwaitsecs=2\n",
+        ),
+    );
+    d.wait_log("success: slow");
+    d.signal(libc::SIGTERM);
+    d.wait_log("waiting for slow to die");
+    d.signal(libc::SIGHUP);
+    d.wait_log("WARN ignored SIGHUP indicating restart request (shutdown in progress)");
+    assert_eq!(d.wait_exit().code(), Some(0));
+    assert!(!d.main_log().contains("received SIGHUP"));
+}
+
+#[test]
 fn stopasgroup_leaves_no_grandchild_alive() {
     let mut d = Daemon::start(
         "group",
