@@ -9,6 +9,7 @@
 //! * `pidproxy` — `pidproxy`.
 //! * `config` — configuration files, for the daemon and the client.
 //! * `getopt` — command lines with Python getopt's rules.
+//! * `xmlrpc` — XML-RPC values, request parsing, response writing.
 
 pub mod confecho;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod daemon;
 pub mod getopt;
 pub mod multicall;
 pub mod pidproxy;
+pub mod xmlrpc;
 #[cfg(test)]
 mod testutil;
 

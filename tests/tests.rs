@@ -47,3 +47,11 @@ mod pid1;
 
 /// Our main log against Supervisor 4.3's on one configuration.
 mod engine_interop;
+
+/// The same Python `xmlrpc.client` script against 4.3's daemon and ours:
+/// every method, return values and faults compared.
+mod rpc_interop;
+
+/// The real Python `supervisorctl` against 4.3's daemon and ours: output
+/// and exit codes compared command by command.
+mod ctl_interop;

@@ -1,0 +1,1 @@
+//! Python supervisorctl against 4.3 and ours (being written).
