@@ -18,9 +18,9 @@ pub mod daemon;
 pub mod getopt;
 pub mod multicall;
 pub mod pidproxy;
-pub mod xmlrpc;
 #[cfg(test)]
 mod testutil;
+pub mod xmlrpc;
 
 use std::io::Write;
 

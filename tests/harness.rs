@@ -9,10 +9,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
-use crate::util::{TempDir, bin, fixed_env, wait_for};
+use crate::util::{TempDir, bin, fixed_env, python43, wait_for};
 
 /// How long any expected event may take before a test fails.
 pub const LIMIT: Duration = Duration::from_secs(20);
+
+/// Which supervisord a test runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Impl {
+    Ours,
+    /// Supervisor 4.3.0 from the interop venv (`util::python43`).
+    Py43,
+}
 
 pub struct Daemon {
     pub dir: TempDir,
@@ -37,11 +45,34 @@ impl Daemon {
     }
 
     pub fn start_with(tag: &str, conf: &str, args: &[&str], stdout: Stdio) -> Daemon {
+        Daemon::launch(Impl::Ours, tag, conf, args, stdout)
+    }
+
+    /// Starts `imp`'s supervisord in the foreground on `conf`: ours, or the
+    /// real Supervisor 4.3.0 from the interop venv, for comparisons.
+    pub fn start_impl(imp: Impl, tag: &str, conf: &str) -> Daemon {
+        Daemon::launch(imp, tag, conf, &[], Stdio::null())
+    }
+
+    fn launch(imp: Impl, tag: &str, conf: &str, args: &[&str], stdout: Stdio) -> Daemon {
         let dir = TempDir::new(tag);
         let path = dir.write("supervisord.conf", conf);
-        let mut c = Command::new(bin());
-        c.arg0("supervisord")
-            .arg("-c")
+        let mut c = match imp {
+            Impl::Ours => {
+                let mut c = Command::new(bin());
+                c.arg0("supervisord");
+                c
+            }
+            Impl::Py43 => {
+                let mut c = Command::new(python43());
+                c.args([
+                    "-c",
+                    "import sys; sys.argv[0] = 'supervisord'; from supervisor.supervisord import main; main()",
+                ]);
+                c
+            }
+        };
+        c.arg("-c")
             .arg(&path)
             .args(args)
             .current_dir(dir.path())
@@ -57,6 +88,22 @@ impl Daemon {
             child: Some(child),
             status: None,
         }
+    }
+
+    /// Waits until something accepts connections on the unix socket
+    /// `name` in the temp dir (the daemon's HTTP server is up).
+    pub fn wait_socket(&self, name: &str) -> PathBuf {
+        let p = self.path(name);
+        let ok = wait_for(LIMIT, || {
+            std::os::unix::net::UnixStream::connect(&p).is_ok()
+        });
+        assert!(
+            ok,
+            "nothing listens on {}\n--- main log ---\n{}",
+            p.display(),
+            self.main_log()
+        );
+        p
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
