@@ -2,12 +2,24 @@
 //! / fault writing in the byte layout of Python's `xmlrpc.client`.
 //!
 //! * [`value`] — [`Value`], [`MethodCall`], [`Fault`], [`RequestError`].
+//! * [`parse_method_call`] — the server reading a request, with
+//!   Supervisor 4.3's rules.
 //! * [`write_response`], [`write_fault`], [`write_call`] — Python's
 //!   `Marshaller` layout, byte for byte.
+//!
+//! Requests go through a small strict XML reader of our own (`reader`):
+//! no DOCTYPE or entity declarations, bounded depth, no recursion, no
+//! panics, linear time.
 
 mod pytext;
+mod reader;
+mod request;
 pub mod value;
 mod write;
 
+#[cfg(test)]
+mod tests;
+
+pub use request::parse_method_call;
 pub use value::{Fault, MethodCall, RequestError, Value};
 pub use write::{write_call, write_fault, write_response};

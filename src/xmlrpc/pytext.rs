@@ -1,5 +1,77 @@
 //! The few Python text conversions XML-RPC leans on, with Python's rules:
-//! `repr(float)` and base64 as `base64.encodebytes` does it.
+//! `int(text)`, `float(text)`, `repr(float)`, the `%Y%m%dT%H:%M:%S`
+//! `strptime` check, and base64 as `base64.encodebytes` /
+//! `base64.decodebytes` do it.
+
+/// Python's `int(text)` for base 10: surrounding white space, an optional
+/// sign, ASCII digits with single underscores between them. `None` where
+/// Python raises, and also beyond `i64` (Python's ints have no limit).
+pub fn int(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let (negative, digits) = match t.as_bytes().first()? {
+        b'-' => (true, &t[1..]),
+        b'+' => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty()
+        || !underscores_ok(digits)
+        || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+    {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for b in digits.bytes().filter(|&b| b != b'_') {
+        let d = i64::from(b - b'0');
+        n = n.checked_mul(10)?;
+        n = if negative {
+            n.checked_sub(d)?
+        } else {
+            n.checked_add(d)?
+        };
+    }
+    Some(n)
+}
+
+/// Python's `float(text)`: surrounding white space, decimal or exponent
+/// notation with single underscores between digits, `inf`, `infinity` and
+/// `nan` in any case, each with an optional sign.
+pub fn float(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let lower = unsigned.to_ascii_lowercase();
+    if lower == "inf" || lower == "infinity" || lower == "nan" {
+        let magnitude = if lower == "nan" {
+            f64::NAN
+        } else {
+            f64::INFINITY
+        };
+        return Some(if t.starts_with('-') {
+            -magnitude
+        } else {
+            magnitude
+        });
+    }
+    let ok = !unsigned.is_empty()
+        && unsigned
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"._eE+-".contains(&b))
+        && underscores_ok(unsigned);
+    if !ok {
+        return None;
+    }
+    t.replace('_', "").parse().ok()
+}
+
+/// Every `_` sits between two ASCII digits.
+fn underscores_ok(s: &str) -> bool {
+    let b = s.as_bytes();
+    (0..b.len()).all(|i| {
+        b[i] != b'_'
+            || (i > 0
+                && b[i - 1].is_ascii_digit()
+                && b.get(i + 1).is_some_and(|c| c.is_ascii_digit()))
+    })
+}
 
 /// Python's `repr(float)`: the shortest text that reads back as the same
 /// number, in fixed notation when the decimal exponent is from -4 to 15
@@ -104,6 +176,88 @@ fn increment(digits: &str) -> Option<String> {
     None
 }
 
+/// Whether `datetime(*time.strptime(text, "%Y%m%dT%H:%M:%S")[:6])`
+/// succeeds: strptime's patterns (`%m`, `%d`, `%H`, `%M`, `%S` may be one
+/// digit), matched with backtracking over their alternatives, then a real
+/// date with seconds below 60.
+pub fn is_strptime_datetime(text: &str) -> bool {
+    // Each field's alternatives in strptime's order; an alternative lists,
+    // per character, the bytes allowed there. Then the separator after the
+    // field (0 for none); strptime ignores case, so `T` also matches `t`.
+    const D: &str = "0123456789";
+    const FIELDS: [(&[&[&str]], u8); 6] = [
+        (&[&[D, D, D, D]], 0),                                      // %Y
+        (&[&["1", "012"], &["0", "123456789"], &["123456789"]], 0), // %m
+        (
+            &[
+                &["3", "01"],
+                &["12", D],
+                &["0", "123456789"],
+                &["123456789"],
+                &[" ", "123456789"],
+            ],
+            b'T',
+        ), // %d
+        (&[&["2", "0123"], &["01", D], &[D]], b':'),                // %H
+        (&[&["012345", D], &[D]], b':'),                            // %M
+        (&[&["6", "01"], &["012345", D], &[D]], 0),                 // %S
+    ];
+
+    fn number(bytes: &[u8]) -> u32 {
+        bytes
+            .iter()
+            .filter(|b| b.is_ascii_digit())
+            .fold(0, |n, b| n * 10 + u32::from(b - b'0'))
+    }
+
+    /// The regex `match`: leftmost alternatives first, backtracking only
+    /// until the pattern matches, not to use up the text. The text left
+    /// over, if it matched.
+    fn search<'t>(text: &'t [u8], field: usize, found: &mut [u32; 6]) -> Option<&'t [u8]> {
+        if field == FIELDS.len() {
+            return Some(text);
+        }
+        let (alternatives, separator) = FIELDS[field];
+        for alt in alternatives {
+            if text.len() < alt.len()
+                || !alt
+                    .iter()
+                    .zip(text)
+                    .all(|(set, b)| set.as_bytes().contains(b))
+            {
+                continue;
+            }
+            let mut rest = &text[alt.len()..];
+            if separator != 0 {
+                match rest.first() {
+                    Some(&b) if b.eq_ignore_ascii_case(&separator) => rest = &rest[1..],
+                    _ => continue,
+                }
+            }
+            found[field] = number(&text[..alt.len()]);
+            if let Some(left) = search(rest, field + 1, found) {
+                return Some(left);
+            }
+        }
+        None
+    }
+
+    fn valid(f: &[u32; 6]) -> bool {
+        let [year, month, day, _, _, second] = *f;
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let days = match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        year >= 1 && day <= days && second < 60
+    }
+
+    let mut found = [0; 6];
+    search(text.as_bytes(), 0, &mut found).is_some_and(|left| left.is_empty()) && valid(&found)
+}
+
 /// `base64.encodebytes`: lines of at most 76 characters, each ending in a
 /// newline (nothing at all for no bytes).
 pub fn base64_encode(bytes: &[u8]) -> String {
@@ -128,9 +282,93 @@ pub fn base64_encode(bytes: &[u8]) -> String {
     out
 }
 
+/// `base64.decodebytes` (binascii's non-strict mode): characters outside
+/// the alphabet are skipped, a complete pad ends the data, and what is left
+/// must not stop part way through a group.
+pub fn base64_decode(text: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let mut quad = 0;
+    let mut pads = 0;
+    let mut left: u32 = 0;
+    for &c in text {
+        if c == b'=' {
+            if quad >= 2 {
+                pads += 1;
+                if quad + pads >= 4 {
+                    return Ok(out);
+                }
+            }
+            continue;
+        }
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => continue,
+        };
+        let v = u32::from(v);
+        pads = 0;
+        match quad {
+            0 => left = v,
+            1 => {
+                out.push((left << 2 | v >> 4) as u8);
+                left = v & 0x0f;
+            }
+            2 => {
+                out.push((left << 4 | v >> 2) as u8);
+                left = v & 0x03;
+            }
+            _ => out.push((left << 6 | v) as u8),
+        }
+        quad = (quad + 1) % 4;
+    }
+    match quad {
+        0 => Ok(out),
+        1 => Err("invalid base64: one character more than a multiple of 4".into()),
+        _ => Err("invalid base64: incorrect padding".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn int_follows_python() {
+        assert_eq!(int(" +1_0 "), Some(10));
+        assert_eq!(int("-42"), Some(-42));
+        assert_eq!(int("007"), Some(7));
+        assert_eq!(int("-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(int("9223372036854775808"), None);
+        for bad in [
+            "", " ", "1_", "_1", "1__0", "0x10", "1.0", "--1", "+", "1 2",
+        ] {
+            assert_eq!(int(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn float_follows_python() {
+        assert_eq!(float(" 1_0.5e1 "), Some(105.0));
+        assert_eq!(float("-Infinity"), Some(f64::NEG_INFINITY));
+        assert_eq!(float("+inf"), Some(f64::INFINITY));
+        assert!(float("-NaN").unwrap().is_nan());
+        assert_eq!(float(".5"), Some(0.5));
+        assert_eq!(float("1."), Some(1.0));
+        assert_eq!(float("1E+3"), Some(1000.0));
+        assert_eq!(float("1.e5"), Some(1e5));
+        assert_eq!(float("1e5_0"), Some(1e50));
+        assert_eq!(float("-.5e-3"), Some(-0.0005));
+        assert_eq!(float("infINITY"), Some(f64::INFINITY));
+        for bad in [
+            "", ".", "e5", "1_.5", "1._5", "1_e5", "1e_5", "1e", "0x1p3", "in", "1,5", "infinit",
+            "+-1",
+        ] {
+            assert_eq!(float(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn float_repr_matches_python() {
@@ -167,9 +405,51 @@ mod tests {
     }
 
     #[test]
-    fn base64_encode_follows_python() {
+    fn strptime_follows_python() {
+        for good in [
+            "20240101T12:30:45",
+            "2024011T1:2:3",
+            "20240229T00:00:00",
+            "20241231t23:59:59",
+            "20241 1T0:0:0",
+            "2024111T1:2:3",
+            "202411T1:2:3",
+        ] {
+            assert!(is_strptime_datetime(good), "{good:?}");
+        }
+        for bad in [
+            "",
+            "2024-01-01T12:30:45",
+            "20230229T00:00:00",
+            "20240101T24:00:00",
+            "20240101T12:30:60",
+            "00000101T00:00:00",
+            "20240101T12:30:45Z",
+            "20240101 12:30:45",
+            "2024 1 1T0:0:0",
+            "20240101T12:30:4 5",
+            "20240101T12:30:456",
+            " 20240101T12:30:45",
+            "20240101T12:30:45 ",
+            "2024231T1:1:1",
+        ] {
+            assert!(!is_strptime_datetime(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn base64_follows_python() {
         assert_eq!(base64_encode(b""), "");
         assert_eq!(base64_encode(b"hello"), "aGVsbG8=\n");
         assert_eq!(base64_encode(&[0xff; 58]), "/".repeat(76) + "\n/w==\n");
+        assert_eq!(base64_decode(b"aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(base64_decode(b"aGV\nsbG8=").unwrap(), b"hello");
+        assert_eq!(base64_decode(b"AAA=AAAA").unwrap(), [0, 0]);
+        assert_eq!(base64_decode(b"=/w==").unwrap(), [0xff]);
+        assert_eq!(base64_decode(b"!!!").unwrap(), b"");
+        assert_eq!(base64_decode(b"/w=A=").unwrap().len(), 2);
+        for bad in [&b"aGV sbG8"[..], b"/w=", b"/w", b"/", b"AA=A"] {
+            assert!(base64_decode(bad).is_err(), "{bad:?}");
+        }
     }
 }
