@@ -6,14 +6,17 @@
 //!   Supervisor 4.3's rules.
 //! * [`write_response`], [`write_fault`], [`write_call`] — Python's
 //!   `Marshaller` layout, byte for byte.
+//! * [`parse_response`] — the client reading a response, with Python's
+//!   `Unmarshaller` rules.
 //!
-//! Requests go through a small strict XML reader of our own (`reader`):
+//! Both readers sit on one small strict XML reader of our own (`reader`):
 //! no DOCTYPE or entity declarations, bounded depth, no recursion, no
 //! panics, linear time.
 
 mod pytext;
 mod reader;
 mod request;
+mod response;
 pub mod value;
 mod write;
 
@@ -21,5 +24,6 @@ mod write;
 mod tests;
 
 pub use request::parse_method_call;
+pub use response::parse_response;
 pub use value::{Fault, MethodCall, RequestError, Value};
 pub use write::{write_call, write_fault, write_response};

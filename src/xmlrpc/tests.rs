@@ -1,6 +1,6 @@
 //! Tests across the module: 4.3's request rules (each case checked against
 //! `supervisor_xmlrpc_handler.loads` in Python 3.11 with supervisor 4.3.0),
-//! round trips through our writer and reader, and hostile bodies.
+//! round trips through our writer and readers, and hostile bodies.
 
 use std::time::{Duration, Instant};
 
@@ -249,6 +249,7 @@ fn entity_attacks_are_refused() {
             Err(RequestError::Unmarshallable(why)) => assert!(why.contains("refused"), "{why}"),
             other => panic!("{other:?}"),
         }
+        assert!(parse_response(body.as_bytes()).is_err());
     }
 }
 
@@ -258,6 +259,7 @@ fn deep_nesting_is_refused_quickly() {
         let start = Instant::now();
         let body = "<value>".repeat(depth) + &"</value>".repeat(depth);
         assert!(refused(body.as_bytes()), "{depth}");
+        assert!(parse_response(body.as_bytes()).is_err());
         let unclosed = "<a>".repeat(depth);
         assert!(refused(unclosed.as_bytes()));
         assert!(
@@ -311,6 +313,101 @@ fn call_round_trip() {
     assert_eq!(params(&body), [s("héllo")]);
     let nan = write_call("m", &[Value::Double(f64::NAN)]);
     assert!(matches!(params(&nan)[..], [Value::Double(d)] if d.is_nan()));
+}
+
+/// Every type through write_response and the client's rules.
+#[test]
+fn response_round_trip() {
+    let values = vec![
+        Value::Int(i64::MIN),
+        Value::Bool(true),
+        s(""),
+        s(" a&b <c> \"d\" 'e'\r\n\t é "),
+        Value::Double(1e16),
+        Value::DateTime("20240101T00:00:00".into()),
+        Value::Base64(vec![]),
+        Value::Base64((0..=255).collect()),
+        Value::Nil,
+        Value::Array(vec![Value::Nil, Value::Int(3)]),
+        Value::structure([
+            ("a", Value::Array(vec![])),
+            ("b", Value::Struct(vec![])),
+            ("c", Value::structure([("d", s("e"))])),
+        ]),
+    ];
+    for value in values {
+        let body = write_response(&value);
+        let mut want = value.clone();
+        if let Value::String(text) = &mut want {
+            // XML reads CR LF as LF.
+            *text = text.replace("\r\n", "\n");
+        }
+        assert_eq!(parse_response(body.as_bytes()), Ok(Ok(want)), "{body}");
+    }
+    assert_eq!(
+        parse_response(write_fault(10, "BAD_NAME: nosuch").as_bytes()),
+        Ok(Err(Fault {
+            code: 10,
+            string: "BAD_NAME: nosuch".into()
+        }))
+    );
+}
+
+#[test]
+fn response_reads_other_writers() {
+    let response = |value: &str| {
+        format!(
+            "<?xml version=\"1.0\"?>\n<methodResponse>\n  <params>\n    <param>\n      \
+             <value>{value}</value>\n    </param>\n  </params>\n</methodResponse>\n"
+        )
+    };
+    let read = |value: &str| parse_response(response(value).as_bytes());
+    assert_eq!(read("untyped"), Ok(Ok(s("untyped"))));
+    assert_eq!(read(""), Ok(Ok(s(""))));
+    assert_eq!(read("<i4>7</i4>"), Ok(Ok(Value::Int(7))));
+    assert_eq!(read("<i8>8589934592</i8>"), Ok(Ok(Value::Int(1 << 33))));
+    assert_eq!(read("<nil/>"), Ok(Ok(Value::Nil)));
+    assert_eq!(read("<ex:nil/>"), Ok(Ok(Value::Nil)));
+    assert_eq!(read("<float>2.5</float>"), Ok(Ok(Value::Double(2.5))));
+    assert_eq!(
+        read("<dateTime.iso8601> 20240101T00:00:00 </dateTime.iso8601>"),
+        Ok(Ok(Value::DateTime("20240101T00:00:00".into())))
+    );
+    assert_eq!(
+        read("<base64>aGVs\nbG8=</base64>"),
+        Ok(Ok(Value::Base64(b"hello".to_vec())))
+    );
+    assert_eq!(
+        read(
+            "\n <struct>\n  <member>\n   <name>a</name>\n   <value>x</value>\n  </member>\n  \
+             <member><name>b</name><value><array>\n<data>\n<value><int>1</int></value>\n\
+             <value>y</value>\n</data>\n</array></value></member>\n </struct>\n"
+        ),
+        Ok(Ok(Value::structure([
+            ("a", s("x")),
+            ("b", Value::Array(vec![Value::Int(1), s("y")]))
+        ])))
+    );
+    for bad in [
+        "<boolean>true</boolean>",
+        "<int>x</int>",
+        "<bogus>1</bogus>",
+        "<struct><member><value>1</value></member></struct>",
+        "<base64>/</base64>",
+    ] {
+        assert!(read(bad).is_err(), "accepted {bad:?}");
+    }
+    for bad in [
+        "",
+        "<methodResponse/>",
+        "<methodResponse><params></params></methodResponse>",
+        "<methodResponse><params><param><value>a</value></param><param><value>b</value></param></params></methodResponse>",
+        "<methodCall><methodName>m</methodName><params/></methodCall>",
+        "<methodResponse><fault><value><struct></struct></value></fault></methodResponse>",
+        "<methodResponse><params><param><value>a</value></param></params>",
+    ] {
+        assert!(parse_response(bad.as_bytes()).is_err(), "accepted {bad:?}");
+    }
 }
 
 #[test]
