@@ -1,6 +1,7 @@
 //! Tests across the module: 4.3's request rules (each case checked against
 //! `supervisor_xmlrpc_handler.loads` in Python 3.11 with supervisor 4.3.0),
-//! round trips through our writer and readers, and hostile bodies.
+//! round trips through our writer and readers, hostile bodies, and a
+//! no-panic run over random and mutated input.
 
 use std::time::{Duration, Instant};
 
@@ -428,4 +429,122 @@ fn big_bodies_parse_in_linear_time() {
     // Generous for unoptimised builds; well under a second optimised.
     let limit = if cfg!(debug_assertions) { 30 } else { 1 };
     assert!(elapsed < Duration::from_secs(limit), "{elapsed:?}");
+}
+
+/// A xorshift64 generator: enough randomness for fuzzing, no crate.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+#[test]
+fn no_input_panics() {
+    let seeds: Vec<Vec<u8>> = vec![
+        write_call(
+            "supervisor.x",
+            &[
+                Value::structure([
+                    (
+                        "a",
+                        Value::Array(vec![Value::Int(1), Value::Double(2.5), Value::Nil]),
+                    ),
+                    ("b", Value::Bool(true)),
+                ]),
+                Value::Base64(b"hi".to_vec()),
+                Value::DateTime("20240101T00:00:00".into()),
+                s("x&y"),
+            ],
+        )
+        .into_bytes(),
+        write_fault(10, "BAD_NAME: x").into_bytes(),
+        write_response(&Value::Array(vec![s("a"), Value::Int(2)])).into_bytes(),
+        b"<?xml version='1.0'?><!-- c --><a xmlns:p='u' p:x='&#65;'><![CDATA[x]]><?p?></a>"
+            .to_vec(),
+    ];
+    let tokens: &[&[u8]] = &[
+        b"<",
+        b">",
+        b"/>",
+        b"</",
+        b"&",
+        b";",
+        b"&#",
+        b"&#x",
+        b"]]>",
+        b"<![CDATA[",
+        b"<!--",
+        b"-->",
+        b"<?",
+        b"?>",
+        b"<!DOCTYPE",
+        b"'",
+        b"\"",
+        b"=",
+        b":",
+        b"xmlns",
+        b"<value>",
+        b"</value>",
+        b"<struct>",
+        b"<member>",
+        b"<name>",
+        b"<array>",
+        b"<data>",
+        b"<int>",
+        b"<base64>",
+        b"<methodName>",
+        b"<params>",
+        b"\xff",
+        b"\xc3",
+        b"\0",
+        b"\r",
+        "\u{FFFF}".as_bytes(),
+    ];
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for round in 0..20_000 {
+        let mut body = seeds[round % seeds.len()].clone();
+        for _ in 0..=rng.below(4) {
+            let at = rng.below(body.len() + 1);
+            match rng.below(6) {
+                0 => body.truncate(at),
+                1 if at < body.len() => body[at] = rng.next() as u8,
+                2 if at < body.len() => {
+                    body.remove(at);
+                }
+                3 => {
+                    let token = tokens[rng.below(tokens.len())];
+                    body.splice(at..at, token.iter().copied());
+                }
+                4 => {
+                    let from = rng.below(body.len() + 1);
+                    let to = (from + rng.below(64)).min(body.len());
+                    let piece = body[from..to].to_vec();
+                    body.splice(at..at, piece);
+                }
+                _ => body.insert(at, rng.next() as u8),
+            }
+        }
+        let _ = parse_method_call(&body);
+        let _ = parse_response(&body);
+    }
+    for _ in 0..5_000 {
+        let len = rng.below(200);
+        let body: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        let _ = parse_method_call(&body);
+        let _ = parse_response(&body);
+        let text: Vec<u8> = (0..len)
+            .map(|_| b"<>/&;#x!-[]?='\" a:1"[rng.below(19)])
+            .collect();
+        let _ = parse_method_call(&text);
+        let _ = parse_response(&text);
+    }
 }
