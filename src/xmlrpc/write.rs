@@ -20,7 +20,8 @@ use super::value::Value;
 const HEADER: &str = "<?xml version='1.0'?>\n";
 
 /// Server side: a `methodResponse` holding `value`, as
-/// `xmlrpc.client.dumps((value,), methodresponse=True)` writes it.
+/// `xmlrpc.client.dumps((value,), methodresponse=True)` writes it, except
+/// that characters XML 1.0 forbids become U+FFFD (see the module docs).
 pub fn write_response(value: &Value) -> String {
     let mut out = String::from(HEADER);
     out.push_str("<methodResponse>\n<params>\n<param>\n");
