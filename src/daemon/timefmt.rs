@@ -120,6 +120,59 @@ pub fn stop_time(t: SystemTime) -> String {
     format_stop_time(local_fields(split_epoch(t).0))
 }
 
+/// An HTTP `Date:` / `Last-Modified:` value (RFC 1123, always GMT), e.g.
+/// `Sat, 21 Nov 2026 10:04:05 GMT`.
+pub fn http_date(t: SystemTime) -> String {
+    const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+    let time = split_epoch(t).0 as libc::time_t;
+    // SAFETY: tm is plain data; gmtime_r fills it in or returns null and
+    // we then do not read it.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    if unsafe { libc::gmtime_r(&time, &mut tm).is_null() } {
+        return "Thu, 01 Jan 1970 00:00:00 GMT".to_string();
+    }
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[tm.tm_wday.clamp(0, 6) as usize],
+        tm.tm_mday,
+        MONTH_ABBREVIATIONS[tm.tm_mon.clamp(0, 11) as usize],
+        i64::from(tm.tm_year) + 1900,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec
+    )
+}
+
+/// The access log's time, `21/Nov/2026:10:04:05 +0100`: medusa prints
+/// the UTC time with the local zone's offset (rpc.md §1), and so do we.
+pub fn access_log_time(t: SystemTime) -> String {
+    let secs = split_epoch(t).0;
+    let time = secs as libc::time_t;
+    // SAFETY: tm is plain data; gmtime_r/localtime_r fill it or return null.
+    let mut utc: libc::tm = unsafe { std::mem::zeroed() };
+    let mut local: libc::tm = unsafe { std::mem::zeroed() };
+    let ok = unsafe {
+        !libc::gmtime_r(&time, &mut utc).is_null()
+            && !libc::localtime_r(&time, &mut local).is_null()
+    };
+    if !ok {
+        return "01/Jan/1970:00:00:00 +0000".to_string();
+    }
+    let off = local.tm_gmtoff / 60;
+    let sign = if off < 0 { '-' } else { '+' };
+    format!(
+        "{:02}/{}/{}:{:02}:{:02}:{:02} {sign}{:02}{:02}",
+        utc.tm_mday,
+        MONTH_ABBREVIATIONS[utc.tm_mon.clamp(0, 11) as usize],
+        i64::from(utc.tm_year) + 1900,
+        utc.tm_hour,
+        utc.tm_min,
+        utc.tm_sec,
+        off.abs() / 60,
+        off.abs() % 60
+    )
+}
+
 /// A running process's uptime as `str(datetime.timedelta(seconds=secs))`:
 /// `H:MM:SS`, `1 day, H:MM:SS`, `N days, H:MM:SS`. 4.3 subtracts the two
 /// times truncated to whole seconds and shows a negative difference (the
@@ -150,6 +203,13 @@ mod tests {
             minute,
             second: 7,
         }
+    }
+
+    #[test]
+    fn http_dates_are_rfc_1123_in_gmt() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_226_645);
+        assert_eq!(http_date(t), "Sat, 21 Nov 2026 02:04:05 GMT");
+        assert_eq!(http_date(UNIX_EPOCH), "Thu, 01 Jan 1970 00:00:00 GMT");
     }
 
     #[test]
