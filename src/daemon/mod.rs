@@ -14,12 +14,15 @@ pub mod capture;
 pub mod childlog;
 pub mod cli;
 pub mod detach;
+pub mod front;
+pub mod http;
 pub mod logger;
 pub mod pidfile;
 pub mod privileges;
 pub mod process;
 pub mod reactor;
 pub mod rotating;
+pub mod rpc;
 pub mod signals;
 pub mod spawn;
 pub mod supervisor;
@@ -217,6 +220,7 @@ fn serve(
             return 2;
         }
     };
+    let mut http = front::HttpFront::new(reactor.waker());
     let mut cfg = cfg;
     let mut first = true;
     let mut next_log: Option<MainLog> = None;
@@ -253,6 +257,22 @@ fn serve(
                 log.log(Level::Warn, &w);
             }
         }
+        // Sockets are bound before daemonizing, so their errors reach the
+        // terminal; unchanged servers carry on across a restart.
+        let mut bound = None;
+        if http.configs() != cfg.servers {
+            http.stop_servers();
+            match front::bind_all(&cfg.servers) {
+                Ok(b) => bound = Some(b),
+                Err(msg) => {
+                    if !first {
+                        log.log(Level::Critical, &msg);
+                    }
+                    return crate::usage_error(argv0, &msg, None);
+                }
+            }
+        }
+        log_server_setup(&cfg, &mut log);
         if first && !foreground {
             match detach::daemonize(cfg.supervisord.directory.as_deref(), cfg.supervisord.umask) {
                 // The log was opened without stdout echo (not foreground).
@@ -284,6 +304,15 @@ fn serve(
                 }
             }
         }
+        if let Some(b) = bound {
+            if let Err(e) = http.install(b) {
+                log.log(
+                    Level::Critical,
+                    &format!("cannot start the HTTP servers: {e}"),
+                );
+                return 2;
+            }
+        }
         let pid = std::process::id();
         match pidfile.as_mut().map(|p| p.write_pid(pid)) {
             Some(Ok(())) => {}
@@ -305,9 +334,12 @@ fn serve(
         };
         let mut sup = supervisor::Supervisor::new(cfg, log, registry);
         sup.add_configured_groups();
-        match reactor.run(&mut sup, reload) {
+        match reactor.run(&mut sup, &http, reload) {
             // The pidfile is removed when it drops.
-            reactor::Outcome::Shutdown => return 0,
+            reactor::Outcome::Shutdown => {
+                http.finish();
+                return 0;
+            }
             reactor::Outcome::Restart(next, log) => {
                 if next.supervisord.pidfile != sup.cfg.supervisord.pidfile {
                     drop(pidfile.take());
@@ -317,6 +349,38 @@ fn serve(
                 next_log = Some(log);
                 first = false;
             }
+        }
+    }
+}
+
+/// 4.3's start-up lines for each HTTP server: every RPC interface it
+/// serves, and a warning when it checks no credentials.
+fn log_server_setup(cfg: &ServerConfig, log: &mut MainLog) {
+    for server in &cfg.servers {
+        for r in &cfg.rpcinterfaces {
+            if r.factory == config::model::MAIN_RPC_FACTORY {
+                log.log(
+                    Level::Info,
+                    &format!("RPC interface '{}' initialized", r.name),
+                );
+            } else {
+                log.log(
+                    Level::Warn,
+                    &format!(
+                        "RPC interface '{}' uses the Python factory {}, which this supervisord cannot load; its methods are not available",
+                        r.name, r.factory
+                    ),
+                );
+            }
+        }
+        if server.username.is_none() {
+            log.log(
+                Level::Critical,
+                &format!(
+                    "Server '{}' running without any HTTP authentication checking",
+                    server.section
+                ),
+            );
         }
     }
 }

@@ -3,9 +3,10 @@
 //! Read it top to bottom: compute the poll timeout from the timer heap (no
 //! timer, no timeout: an idle daemon sleeps in `epoll_wait` until something
 //! happens), poll, sort the events by token (the signal self-pipe, the
-//! waker the HTTP side will use, child pipes), give each ready pipe a
-//! bounded turn, act on signals, reap children, run due timers, and advance
-//! a shutdown or restart when one is under way.
+//! waker the HTTP threads nudge, child pipes), give each ready pipe a
+//! bounded turn, answer API calls, act on signals, reap children, run due
+//! timers, answer parked API calls whose state settled, and advance a
+//! shutdown or restart when one is under way.
 
 use std::io;
 use std::sync::Arc;
@@ -14,8 +15,10 @@ use std::time::Duration;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 
+use super::front::{HttpFront, ToLoop};
 use super::logger::{Level, MainLog};
 use super::process::signame;
+use super::rpc::{self, Rpc};
 use super::signals::SignalPipe;
 use super::supervisor::{Mood, Supervisor};
 use crate::config::{ConfigError, ServerConfig};
@@ -67,18 +70,25 @@ impl Reactor {
     }
 
     /// Runs until every process is stopped after a shutdown or restart
-    /// request. `reload` reads the configuration again for SIGHUP.
+    /// request. `reload` reads the configuration again for SIGHUP and the
+    /// API; `http` brings the API's calls.
     pub fn run(
         &mut self,
         sup: &mut Supervisor,
+        http: &HttpFront,
         reload: &dyn Fn() -> Result<ServerConfig, ConfigError>,
     ) -> Outcome {
         let mut restart_to: Option<(ServerConfig, MainLog)> = None;
+        let mut api = Rpc::new(&sup.cfg);
+        http.set_trace(sup.log.enabled(Level::Trace));
         loop {
             let timeout = if sup.has_backlog() {
                 Some(Duration::ZERO)
             } else {
-                sup.next_timer()
+                [sup.next_timer(), api.next_deadline()]
+                    .into_iter()
+                    .flatten()
+                    .min()
                     .map(|at| ceil_ms(at.saturating_sub(sup.now())))
             };
             if let Err(e) = self.poll.poll(&mut self.events, timeout) {
@@ -90,14 +100,29 @@ impl Reactor {
                 continue;
             }
             let mut signals = Vec::new();
+            let mut woken = false;
             for event in self.events.iter() {
                 match event.token() {
                     SIGNALS => signals = self.signals.drain(),
-                    WAKER => {}
+                    WAKER => woken = true,
                     token => sup.pipe_ready(token),
                 }
             }
             sup.pump_output();
+            if woken {
+                while let Some(msg) = http.next() {
+                    match msg {
+                        ToLoop::Call { call, reply } => api.handle(sup, reload, call, reply),
+                        ToLoop::Log(level, text) => sup.log(level, &text),
+                        ToLoop::TailPath { target, reply } => {
+                            let _ = reply.send(api.tail_path(sup, &target));
+                        }
+                    }
+                }
+                if let Some(next) = api.take_restart() {
+                    restart_to = Some(next);
+                }
+            }
             // Reaping waits for SIGCHLD: the self-pipe never loses one, and
             // a wake-up for child output then costs no waitpid call.
             let child_quit = signals.contains(&libc::SIGCHLD);
@@ -108,7 +133,9 @@ impl Reactor {
                 sup.reap();
             }
             sup.run_timers();
+            api.poll(sup, reload);
             if sup.mood != Mood::Running && sup.shutdown_step() {
+                api.abandon_all();
                 return match (sup.mood, restart_to.take()) {
                     (Mood::Restarting, Some((cfg, log))) => Outcome::Restart(Box::new(cfg), log),
                     _ => Outcome::Shutdown,
@@ -147,16 +174,7 @@ impl Reactor {
                 // Unlike 4.3, a configuration that no longer loads (or whose
                 // main log cannot be opened) does not take everything down:
                 // it is checked before anything stops, and refused.
-                let loaded = reload()
-                    .map_err(|e| match &e.detail {
-                        Some(d) => format!("{} ({d})", e.message),
-                        None => e.message,
-                    })
-                    .and_then(|cfg| {
-                        let log = MainLog::open(&cfg.supervisord, cfg.supervisord.nodaemon)?;
-                        Ok((cfg, log))
-                    });
-                match loaded {
+                match rpc::prepare_restart(reload) {
                     Ok(next) => {
                         *restart_to = Some(next);
                         sup.set_mood(Mood::Restarting);

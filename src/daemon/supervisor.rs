@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
@@ -30,8 +30,13 @@ use super::rotating::{self, LogHealth, RotatingLog};
 use super::spawn::{self, ChildSpec, SpawnError};
 use crate::config::model::{ChannelConfig, GroupConfig, LogTarget, ProcessConfig, ServerConfig};
 
-/// Tokens below this are the reactor's own (signals, waker).
+/// Tokens below this are the reactor's own (signals, waker). Each process
+/// `id` has three from `FIRST_PIPE_TOKEN + 3 * id`: stdout, stderr, and
+/// stdin (writable, while input waits to be written).
 pub const FIRST_PIPE_TOKEN: usize = 16;
+
+/// Input for a child's stdin held while its pipe is full.
+const STDIN_HELD: usize = 16 * 1024 * 1024;
 
 /// One `read` takes at most this much, as 4.3 reads (128 KiB).
 const READ_CHUNK: usize = 128 * 1024;
@@ -88,6 +93,8 @@ pub struct Managed {
     pipes: [Option<OwnedFd>; 2],
     /// Kept open so a program that reads stdin blocks instead of seeing EOF.
     stdin: Option<OwnedFd>,
+    /// `sendProcessStdin` input the pipe did not take yet.
+    stdin_held: Vec<u8>,
     /// Capture-mode scanners, per channel, while a child runs.
     capture: [Option<CaptureScanner>; 2],
     logs: [ChannelLog; 2],
@@ -112,6 +119,8 @@ pub struct Supervisor {
     next_id: u64,
     next_order: u64,
     origin: Instant,
+    /// The wall-clock time at `origin`, for the times the API reports.
+    wall_origin: SystemTime,
     timers: BinaryHeap<Reverse<(Duration, u64, u64)>>,
     /// Pipes with data left over after their turn: (process, channel).
     backlog: Vec<(u64, Channel)>,
@@ -119,6 +128,9 @@ pub struct Supervisor {
     stopping: Option<Stopping>,
     /// Completed captures waiting for the event bus, oldest first.
     pub comm_events: VecDeque<CommEvent>,
+    /// `sendRemoteCommEvent` payloads (type, data) waiting for the event
+    /// bus, oldest first.
+    pub remote_events: VecDeque<(String, String)>,
 }
 
 /// One capture-mode payload: a PROCESS_COMMUNICATION_<CHANNEL> event.
@@ -155,17 +167,24 @@ impl Supervisor {
             next_id: 0,
             next_order: 0,
             origin: Instant::now(),
+            wall_origin: SystemTime::now(),
             timers: BinaryHeap::new(),
             backlog: Vec::new(),
             buf: vec![0; READ_CHUNK],
             stopping: None,
             comm_events: VecDeque::new(),
+            remote_events: VecDeque::new(),
         }
     }
 
     /// Monotonic time since this supervisor was created.
     pub fn now(&self) -> Duration {
         self.origin.elapsed()
+    }
+
+    /// The wall-clock time of a moment on the loop's clock.
+    pub fn wall(&self, at: Duration) -> SystemTime {
+        self.wall_origin + at
     }
 
     fn mood_running(&self) -> bool {
@@ -207,6 +226,7 @@ impl Supervisor {
                 deadline: None,
                 pipes: [None, None],
                 stdin: None,
+                stdin_held: Vec::new(),
                 capture: [None, None],
                 logs: [
                     ChannelLog {
@@ -447,7 +467,7 @@ impl Supervisor {
                 let pipes = [Some(child.stdout), child.stderr];
                 for (i, pipe) in pipes.into_iter().enumerate() {
                     if let Some(fd) = pipe {
-                        let token = Token(FIRST_PIPE_TOKEN + (id as usize) * 2 + i);
+                        let token = Token(FIRST_PIPE_TOKEN + (id as usize) * 3 + i);
                         if let Err(e) = self.registry.register(
                             &mut SourceFd(&fd.as_raw_fd()),
                             token,
@@ -496,11 +516,14 @@ impl Supervisor {
         let Some(n) = token.0.checked_sub(FIRST_PIPE_TOKEN) else {
             return;
         };
-        let id = (n / 2) as u64;
-        let ch = if n % 2 == 0 {
-            Channel::Stdout
-        } else {
-            Channel::Stderr
+        let id = (n / 3) as u64;
+        let ch = match n % 3 {
+            0 => Channel::Stdout,
+            1 => Channel::Stderr,
+            _ => {
+                self.flush_stdin(id);
+                return;
+            }
         };
         if !self.backlog.contains(&(id, ch)) {
             self.backlog.push((id, ch));
@@ -726,7 +749,12 @@ impl Supervisor {
                         self.close_pipe(id, ch);
                     }
                     if let Some(m) = self.procs.get_mut(&id) {
-                        m.stdin = None;
+                        if let Some(fd) = m.stdin.take() {
+                            if !m.stdin_held.is_empty() {
+                                let _ = self.registry.deregister(&mut SourceFd(&fd.as_raw_fd()));
+                            }
+                        }
+                        m.stdin_held.clear();
                         m.logs[0].file = None;
                         m.logs[1].file = None;
                     }
@@ -864,7 +892,162 @@ impl Supervisor {
     }
 }
 
+/// Why input could not be sent to a child.
+#[derive(Debug, PartialEq, Eq)]
+pub enum StdinError {
+    /// The child has no stdin pipe any more (it closed it).
+    Closed,
+    /// More than [`STDIN_HELD`] bytes are already waiting.
+    Full,
+}
+
+impl Supervisor {
+    /// The group and, unless the name is `group:` or `group:*`, the
+    /// process a namespec names (4.3's `split_namespec` rules).
+    pub fn lookup(&self, namespec: &str) -> Option<(usize, Option<u64>)> {
+        let (group, process) = match namespec.split_once(':') {
+            Some((g, p)) if p.is_empty() || p == "*" => (g, None),
+            Some((g, p)) => (g, Some(p)),
+            None => (namespec, Some(namespec)),
+        };
+        let gi = self.groups.iter().position(|g| g.config.name == group)?;
+        match process {
+            None => Some((gi, None)),
+            Some(p) => self.groups[gi]
+                .in_config_order
+                .iter()
+                .find(|id| self.procs[id].cfg.name == p)
+                .map(|&id| (gi, Some(id))),
+        }
+    }
+
+    /// `sendRemoteCommEvent`: a REMOTE_COMMUNICATION event for listeners,
+    /// kept (boundedly, like captures) for the event bus.
+    pub fn remote_comm_event(&mut self, kind: &str, data: &str) {
+        if self.remote_events.len() == COMM_EVENTS_KEPT {
+            self.remote_events.pop_front();
+        }
+        self.remote_events
+            .push_back((kind.to_string(), data.to_string()));
+    }
+
+    /// The file a channel of a process logs to, if any.
+    pub fn log_path(&self, id: u64, ch: Channel) -> Option<&Path> {
+        self.procs.get(&id)?.logs[ch as usize].path.as_deref()
+    }
+
+    /// `clearProcessLogs`: empties the logs a running process writes to
+    /// (a stopped one has none open, and 4.3 then does nothing).
+    pub fn clear_process_logs(&mut self, id: u64) -> io::Result<()> {
+        let Some(m) = self.procs.get_mut(&id) else {
+            return Ok(());
+        };
+        let mut result = Ok(());
+        for log in m.logs.iter_mut() {
+            if let Some(f) = log.file.as_mut() {
+                if let Err(e) = f.clear() {
+                    result = Err(e);
+                }
+            }
+        }
+        result
+    }
+
+    /// `sendProcessStdin`: writes what the pipe takes now and holds the
+    /// rest until it is writable, so a child that does not read never
+    /// blocks the loop.
+    pub fn write_stdin(&mut self, id: u64, data: &[u8]) -> Result<(), StdinError> {
+        let Some(m) = self.procs.get_mut(&id) else {
+            return Err(StdinError::Closed);
+        };
+        if m.stdin.is_none() {
+            return Err(StdinError::Closed);
+        }
+        if m.stdin_held.len() + data.len() > STDIN_HELD {
+            return Err(StdinError::Full);
+        }
+        let was_empty = m.stdin_held.is_empty();
+        m.stdin_held.extend_from_slice(data);
+        if was_empty {
+            self.flush_stdin(id);
+            let Some(m) = self.procs.get_mut(&id) else {
+                return Ok(());
+            };
+            if let (Some(fd), false) = (m.stdin.as_ref(), m.stdin_held.is_empty()) {
+                let token = Token(FIRST_PIPE_TOKEN + (id as usize) * 3 + 2);
+                let _ = self.registry.register(
+                    &mut SourceFd(&fd.as_raw_fd()),
+                    token,
+                    Interest::WRITABLE,
+                );
+            }
+        }
+        if self.procs.get(&id).is_some_and(|m| m.stdin.is_none()) {
+            return Err(StdinError::Closed);
+        }
+        Ok(())
+    }
+
+    /// Writes held stdin input; stops watching the pipe once it is all out.
+    fn flush_stdin(&mut self, id: u64) {
+        let Some(m) = self.procs.get_mut(&id) else {
+            return;
+        };
+        let Some(fd) = m.stdin.as_ref().map(|f| f.as_raw_fd()) else {
+            return;
+        };
+        let registered = !m.stdin_held.is_empty();
+        while !m.stdin_held.is_empty() {
+            // SAFETY: the buffer is valid for its length; fd is open.
+            let n = unsafe { libc::write(fd, m.stdin_held.as_ptr().cast(), m.stdin_held.len()) };
+            if n > 0 {
+                m.stdin_held.drain(..n as usize);
+                continue;
+            }
+            let err = io::Error::last_os_error();
+            match err.kind() {
+                io::ErrorKind::Interrupted => continue,
+                io::ErrorKind::WouldBlock => return,
+                _ => {
+                    // EPIPE: the child closed its stdin; 4.3 then answers
+                    // NO_FILE and so do we from now on.
+                    m.stdin_held.clear();
+                    m.stdin = None;
+                    let _ = self.registry.deregister(&mut SourceFd(&fd));
+                    return;
+                }
+            }
+        }
+        if registered {
+            let _ = self.registry.deregister(&mut SourceFd(&fd));
+        }
+    }
+
+    /// `removeProcessGroup`: forgets a group whose processes are all
+    /// stopped; false if one is not.
+    pub fn remove_group(&mut self, gi: usize) -> bool {
+        let g = &self.groups[gi];
+        if g.members
+            .iter()
+            .any(|id| !self.procs[id].proc.state.is_stopped())
+        {
+            return false;
+        }
+        let g = self.groups.remove(gi);
+        for id in g.members {
+            self.procs.remove(&id);
+            self.backlog.retain(|&(i, _)| i != id);
+        }
+        true
+    }
+}
+
 impl Managed {
+    /// Whether a child is being stopped (4.3's `killing`).
+    pub fn stopping(&self) -> bool {
+        self.proc.killing
+    }
+
     fn cfg_channel(&self, ch: Channel) -> &ChannelConfig {
         match ch {
             Channel::Stdout => &self.cfg.stdout,
