@@ -54,8 +54,16 @@ impl Daemon {
         Daemon::launch(imp, tag, conf, &[], Stdio::null())
     }
 
+    /// Starts ours on `conf` in a temp dir the test prepared.
+    pub fn start_in(dir: TempDir, conf: &str) -> Daemon {
+        Daemon::launch_in(Impl::Ours, dir, conf, &[], Stdio::null())
+    }
+
     fn launch(imp: Impl, tag: &str, conf: &str, args: &[&str], stdout: Stdio) -> Daemon {
-        let dir = TempDir::new(tag);
+        Daemon::launch_in(imp, TempDir::new(tag), conf, args, stdout)
+    }
+
+    fn launch_in(imp: Impl, dir: TempDir, conf: &str, args: &[&str], stdout: Stdio) -> Daemon {
         let path = dir.write("supervisord.conf", conf);
         let mut c = match imp {
             Impl::Ours => {

@@ -55,3 +55,7 @@ mod rpc_interop;
 /// The real Python `supervisorctl` against 4.3's daemon and ours: output
 /// and exit codes compared command by command.
 mod ctl_interop;
+
+/// The HTTP side of the control plane, byte level: auth, socket files,
+/// malformed and hostile requests, many and slow clients, /logtail.
+mod control_http;
