@@ -496,3 +496,39 @@ fn logtail_streams_a_process_log_as_it_grows() {
         400
     );
 }
+
+fn call(sock: &Path, method: &str) -> Resp {
+    let body = format!(
+        "<?xml version='1.0'?>\n<methodCall>\n<methodName>{method}</methodName>\n<params>\n</params>\n</methodCall>\n"
+    );
+    post(&mut *connect_unix(sock), &body, "")
+}
+
+#[test]
+fn restart_over_rpc_refuses_a_broken_config_and_applies_a_good_one() {
+    let (d, sock) = rpc_daemon("rpc-restart");
+    let good = std::fs::read_to_string(&d.conf).unwrap();
+    std::fs::write(&d.conf, format!("{good}\n[program:broken]\n")).unwrap();
+    let r = call(&sock, "supervisor.restart");
+    assert!(r.body.contains("<int>92</int>"), "{}", r.body);
+    assert!(r.body.contains("CANT_REREAD: "), "{}", r.body);
+    assert_running(&call(&sock, "supervisor.getState"));
+    assert!(
+        d.main_log()
+            .contains("ERRO restart refused, still running on the previous configuration")
+    );
+    assert_eq!(
+        d.main_log().matches("supervisord started with pid").count(),
+        1
+    );
+
+    std::fs::write(&d.conf, &good).unwrap();
+    let r = call(&sock, "supervisor.restart");
+    assert!(r.body.contains("<boolean>1</boolean>"), "{}", r.body);
+    d.wait_count("supervisord started with pid", 2);
+    let ok = crate::util::wait_for(LIMIT, || {
+        UnixStream::connect(&sock).is_ok()
+            && call(&sock, "supervisor.getState").body.contains("RUNNING")
+    });
+    assert!(ok, "{}", d.main_log());
+}
