@@ -88,8 +88,15 @@ pub fn main(argv0: &str, args: Vec<OsString>) -> i32 {
     // (4.3 then fails to find a relative -c file and exits).
     let reload = {
         let overrides = run.overrides.clone();
-        let configfile = config::values::normalize(&configfile, &ctx.cwd);
-        move || config::load_server(&configfile, &overrides, &ctx)
+        let absolute = config::values::normalize(&configfile, &ctx.cwd);
+        // The file is read again by its absolute name once daemonizing has
+        // moved us to `directory=`; otherwise by the name it was given, so
+        // error messages name it as 4.3's do.
+        move || {
+            let moved = std::env::current_dir().ok().as_deref() != Some(ctx.cwd.as_path());
+            let name = if moved { &absolute } else { &configfile };
+            config::load_server(name, &overrides, &ctx)
+        }
     };
     serve(argv0, cfg, &reload)
 }

@@ -1298,9 +1298,7 @@ fn signal_process(sup: &mut Supervisor, name: &str, signal: &Value) -> Reply {
         return Ok(signal_many(sup, &ids, signal));
     };
     let number = match signal {
-        Value::Int(n) => i32::try_from(*n)
-            .ok()
-            .filter(|&n| values::signal_name(n).is_some()),
+        Value::Int(n) => values::signal_number(&n.to_string()).ok(),
         Value::String(s) => values::signal_number(s).ok(),
         _ => None,
     };
