@@ -1,1 +1,176 @@
-//! Python xmlrpc.client against 4.3 and ours (being written).
+//! The same Python `xmlrpc.client` script, `tests/interop/rpc_probe.py`,
+//! against Supervisor 4.3's daemon and against ours, both on
+//! `tests/interop/rpc_probe.conf`: every method of `system.listMethods`
+//! (aliases included) with the argument forms that matter, faults, result
+//! structs, log offsets, reloadConfig and group changes, multicall, restart
+//! and shutdown. The probe prints one normalised line per call (pids, times
+//! and paths replaced); the two outputs must be equal line by line.
+//!
+//! The probe is written so that no answer depends on timing (it polls for
+//! the states it needs, bounded, and fails loudly instead of printing
+//! something else), so any difference is a difference in behaviour.
+
+use std::io::Read;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use crate::harness::{Daemon, Impl, LIMIT};
+use crate::util::{fixed_env, python43, root, wait_for};
+
+const CONF: &str = include_str!("interop/rpc_probe.conf");
+
+/// Lines the probe prints against 4.3. A probe that stops early, or one
+/// changed without updating this, fails here.
+const LINES_43: usize = 744;
+
+/// The probe's own bound: every call has a 30 s socket timeout and every
+/// wait 15-30 s, so a run that takes longer than this is stuck.
+const PROBE_LIMIT: Duration = Duration::from_secs(300);
+
+struct Run {
+    imp: Impl,
+    /// The probe's stdout, line by line.
+    lines: Vec<String>,
+    /// Whether the probe exited 0 (it then shut the daemon down).
+    ok: bool,
+    probe_stderr: String,
+    /// How the daemon ended, if it did within LIMIT of the probe's end.
+    daemon_exit: Option<ExitStatus>,
+    /// The main log before the probe's clearLog, then after it.
+    main_log: String,
+}
+
+/// Starts `imp`'s supervisord on CONF, runs the probe against it and lets
+/// the daemon exit (the probe's last call is shutdown).
+fn probe(imp: Impl, tag: &str) -> Run {
+    let mut daemon = Daemon::start_impl(imp, tag, CONF);
+    let sock = daemon.wait_socket("supervisor.sock");
+    let dir = daemon.dir.path().to_path_buf();
+    let mut child = Command::new(python43())
+        .arg(root().join("tests/interop/rpc_probe.py"))
+        .arg(&sock)
+        .arg(&dir)
+        .current_dir(&dir)
+        .env_clear()
+        .envs(fixed_env(&dir))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run rpc_probe.py");
+    // Drained on threads so that neither pipe can fill up and stall it.
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut b = Vec::new();
+            let _ = r.read_to_end(&mut b);
+            String::from_utf8_lossy(&b).into_owned()
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    let mut status = None;
+    let finished = wait_for(PROBE_LIMIT, || {
+        status = child.try_wait().expect("try_wait on the probe");
+        status.is_some()
+    });
+    if !finished {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let stdout = out.join().unwrap();
+    let mut probe_stderr = err.join().unwrap();
+    if !finished {
+        probe_stderr.push_str("\n(probe killed after PROBE_LIMIT)");
+    }
+    let ok = status.is_some_and(|s| s.success());
+    // Only a probe that got to shutdown has made the daemon exit;
+    // otherwise dropping the Daemon kills it.
+    let daemon_exit = if ok
+        && wait_for(LIMIT, || {
+            daemon.child_mut().try_wait().expect("try_wait").is_some()
+        }) {
+        Some(daemon.wait_exit())
+    } else {
+        None
+    };
+    let before = std::fs::read_to_string(daemon.path("main-before-clear.log")).unwrap_or_default();
+    Run {
+        imp,
+        lines: stdout.lines().map(str::to_string).collect(),
+        ok,
+        probe_stderr,
+        daemon_exit,
+        main_log: format!("{before}--- (clearLog) ---\n{}", daemon.main_log()),
+    }
+}
+
+/// Everything about both runs, the first difference with context.
+fn report(theirs: &Run, ours: &Run) -> String {
+    let (a, b) = (&theirs.lines, &ours.lines);
+    let first = a
+        .iter()
+        .zip(b.iter())
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()));
+    let differing =
+        a.iter().zip(b.iter()).filter(|(x, y)| x != y).count() + a.len().abs_diff(b.len());
+    let from = first.saturating_sub(5);
+    let show = |run: &Run, lines: &[String]| {
+        let mut s = format!("--- {:?}, lines {}.. ---\n", run.imp, from + 1);
+        for (i, l) in lines.iter().enumerate().skip(from).take(first - from + 8) {
+            let mark = if i == first { '>' } else { ' ' };
+            s.push_str(&format!("{mark}{:4} {l}\n", i + 1));
+        }
+        s
+    };
+    let run_info = |run: &Run| {
+        format!(
+            "=== {:?}: probe ok: {}, {} lines, daemon exit: {:?}\n--- probe stderr ---\n{}\n--- main log ---\n{}\n",
+            run.imp,
+            run.ok,
+            run.lines.len(),
+            run.daemon_exit,
+            run.probe_stderr,
+            run.main_log
+        )
+    };
+    format!(
+        "the probe's output differs from 4.3's at line {} ({differing} lines differ)\n{}{}\n{}{}",
+        first + 1,
+        show(theirs, a),
+        show(ours, b),
+        run_info(theirs),
+        run_info(ours)
+    )
+}
+
+#[test]
+fn every_rpc_method_answers_as_4_3_does() {
+    let theirs = probe(Impl::Py43, "rpc-py");
+    assert!(
+        theirs.ok && theirs.lines.last().map(String::as_str) == Some("probe finished"),
+        "the probe failed against 4.3 itself:\n{}\n{}",
+        theirs.lines.join("\n"),
+        theirs.probe_stderr
+    );
+    assert_eq!(
+        theirs.lines.len(),
+        LINES_43,
+        "the probe printed a different number of lines against 4.3 than expected:\n{}",
+        theirs.lines.join("\n")
+    );
+    assert_eq!(theirs.daemon_exit.and_then(|s| s.code()), Some(0));
+
+    let ours = probe(Impl::Ours, "rpc-rs");
+    assert!(
+        ours.lines == theirs.lines && ours.ok,
+        "{}",
+        report(&theirs, &ours)
+    );
+    assert_eq!(
+        ours.daemon_exit.and_then(|s| s.code()),
+        Some(0),
+        "{}",
+        report(&theirs, &ours)
+    );
+}
