@@ -125,6 +125,22 @@ const fn w(name: &'static str, sig: &'static [&'static str], help: &'static str)
     }
 }
 
+/// Help shared by clearProcessLog, clearProcessLogs.
+const CLEAR_PROCESS_LOGS_HELP: &str = "Clear the stdout and stderr logs for the named process and\nreopen them.\n\n@param string name   The name of the process (or 'group:name')\n@return boolean result      Always True unless error";
+
+/// Help shared by getAPIVersion, getVersion.
+const GET_VERSION_HELP: &str =
+    "Return the version of the RPC API used by supervisord\n\n@return string version version id";
+
+/// Help shared by readLog, readMainLog.
+const READ_MAIN_LOG_HELP: &str = "Read length bytes from the main log starting at offset\n\n@param int offset         offset to start reading from.\n@param int length         number of bytes to read from the log.\n@return string result     Bytes of log";
+
+/// Help shared by readProcessLog, readProcessStdoutLog.
+const READ_PROCESS_STDOUT_LOG_HELP: &str = "Read length bytes from name's stdout log starting at offset\n\n@param string name        the name of the process (or 'group:name')\n@param int offset         offset to start reading from.\n@param int length         number of bytes to read from the log.\n@return string result     Bytes of log";
+
+/// Help shared by tailProcessLog, tailProcessStdoutLog.
+const TAIL_PROCESS_STDOUT_LOG_HELP: &str = "Provides a more efficient way to tail the (stdout) log than\nreadProcessStdoutLog().\n\n@param string name         the name of the process (or 'group:name')\n@param int offset          offset to start reading from\n@param int length          maximum number of bytes to return\n@return array result       [string bytes, int offset, bool overflow]";
+
 /// The `supervisor` namespace (also served under any other
 /// `[rpcinterface:x]` name that uses the standard factory).
 const SUPERVISOR: &[Spec] = &[
@@ -146,18 +162,14 @@ const SUPERVISOR: &[Spec] = &[
     m(
         "clearProcessLog",
         &["boolean", "string"],
-        "Clear the stdout and stderr logs for the named process and\nreopen them.\n\n@param string name   The name of the process (or 'group:name')\n@return boolean result      Always True unless error",
+        CLEAR_PROCESS_LOGS_HELP,
     ),
     m(
         "clearProcessLogs",
         &["boolean", "string"],
-        "Clear the stdout and stderr logs for the named process and\nreopen them.\n\n@param string name   The name of the process (or 'group:name')\n@return boolean result      Always True unless error",
+        CLEAR_PROCESS_LOGS_HELP,
     ),
-    m(
-        "getAPIVersion",
-        &["string"],
-        "Return the version of the RPC API used by supervisord\n\n@return string version version id",
-    ),
+    m("getAPIVersion", &["string"], GET_VERSION_HELP),
     m(
         "getAllConfigInfo",
         &["array"],
@@ -193,25 +205,13 @@ const SUPERVISOR: &[Spec] = &[
         &["string"],
         "Return the version of the supervisor package in use by supervisord\n\n@return string version version id",
     ),
-    m(
-        "getVersion",
-        &["string"],
-        "Return the version of the RPC API used by supervisord\n\n@return string version version id",
-    ),
-    m(
-        "readLog",
-        &["string", "int", "int"],
-        "Read length bytes from the main log starting at offset\n\n@param int offset         offset to start reading from.\n@param int length         number of bytes to read from the log.\n@return string result     Bytes of log",
-    ),
-    m(
-        "readMainLog",
-        &["string", "int", "int"],
-        "Read length bytes from the main log starting at offset\n\n@param int offset         offset to start reading from.\n@param int length         number of bytes to read from the log.\n@return string result     Bytes of log",
-    ),
+    m("getVersion", &["string"], GET_VERSION_HELP),
+    m("readLog", &["string", "int", "int"], READ_MAIN_LOG_HELP),
+    m("readMainLog", &["string", "int", "int"], READ_MAIN_LOG_HELP),
     m(
         "readProcessLog",
         &["string", "string", "int", "int"],
-        "Read length bytes from name's stdout log starting at offset\n\n@param string name        the name of the process (or 'group:name')\n@param int offset         offset to start reading from.\n@param int length         number of bytes to read from the log.\n@return string result     Bytes of log",
+        READ_PROCESS_STDOUT_LOG_HELP,
     ),
     m(
         "readProcessStderrLog",
@@ -221,7 +221,7 @@ const SUPERVISOR: &[Spec] = &[
     m(
         "readProcessStdoutLog",
         &["string", "string", "int", "int"],
-        "Read length bytes from name's stdout log starting at offset\n\n@param string name        the name of the process (or 'group:name')\n@param int offset         offset to start reading from.\n@param int length         number of bytes to read from the log.\n@return string result     Bytes of log",
+        READ_PROCESS_STDOUT_LOG_HELP,
     ),
     m(
         "reloadConfig",
@@ -301,7 +301,7 @@ const SUPERVISOR: &[Spec] = &[
     m(
         "tailProcessLog",
         &["array", "string", "int", "int"],
-        "Provides a more efficient way to tail the (stdout) log than\nreadProcessStdoutLog().\n\n@param string name         the name of the process (or 'group:name')\n@param int offset          offset to start reading from\n@param int length          maximum number of bytes to return\n@return array result       [string bytes, int offset, bool overflow]",
+        TAIL_PROCESS_STDOUT_LOG_HELP,
     ),
     m(
         "tailProcessStderrLog",
@@ -311,7 +311,7 @@ const SUPERVISOR: &[Spec] = &[
     m(
         "tailProcessStdoutLog",
         &["array", "string", "int", "int"],
-        "Provides a more efficient way to tail the (stdout) log than\nreadProcessStdoutLog().\n\n@param string name         the name of the process (or 'group:name')\n@param int offset          offset to start reading from\n@param int length          maximum number of bytes to return\n@return array result       [string bytes, int offset, bool overflow]",
+        TAIL_PROCESS_STDOUT_LOG_HELP,
     ),
 ];
 

@@ -23,6 +23,8 @@ mod write;
 #[cfg(test)]
 mod tests;
 
+/// Python's lenient `base64.decodebytes`, for HTTP basic auth as well.
+pub use pytext::base64_decode;
 pub use request::parse_method_call;
 pub use response::parse_response;
 pub use value::{Fault, MethodCall, RequestError, Value};
