@@ -532,3 +532,41 @@ fn restart_over_rpc_refuses_a_broken_config_and_applies_a_good_one() {
     });
     assert!(ok, "{}", d.main_log());
 }
+
+#[test]
+fn a_waiting_stop_reports_every_two_seconds_as_4_3_does() {
+    let conf = format!(
+        "{}[unix_http_server]\nfile=%(here)s/sock\n\n{RPC_SECTION}\n[program:stubborn]\ncommand=sh -c \"trap '' TERM; exec sleep 1000\"\nstartsecs=0\nstopwaitsecs=3\n",
+        supervisord_section("")
+    );
+    let d = Daemon::start("stop-report", &conf);
+    let sock = d.wait_socket("sock");
+    d.wait_log("success: stubborn");
+    // Let the shell reach its exec so the trap is in place.
+    let pid = d.spawned("stubborn")[0];
+    let ok = crate::util::wait_for(LIMIT, || {
+        std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|c| c.starts_with("sleep"))
+    });
+    assert!(ok);
+    let body = "<?xml version='1.0'?>\n<methodCall>\n<methodName>supervisor.stopProcess</methodName>\n<params>\n<param>\n<value><string>stubborn</string></value>\n</param>\n</params>\n</methodCall>\n";
+    let t = Instant::now();
+    let r = post(&mut *connect_unix(&sock), body, "");
+    assert!(r.body.contains("<boolean>1</boolean>"), "{}", r.body);
+    assert!(
+        t.elapsed() >= Duration::from_secs(3),
+        "answered after {:?}",
+        t.elapsed()
+    );
+    let msgs = d.messages();
+    let reports = msgs
+        .iter()
+        .filter(|m| *m == "INFO waiting for stubborn to stop")
+        .count();
+    assert_eq!(reports, 2, "{msgs:#?}");
+    assert!(
+        msgs.iter()
+            .any(|m| m.starts_with("WARN killing 'stubborn'")),
+        "{msgs:#?}"
+    );
+}
