@@ -29,8 +29,6 @@
 //! through our strict [`Reader`], so there is no DOCTYPE, no depth beyond
 //! [`super::reader::MAX_DEPTH`], and no recursion anywhere.
 
-use std::collections::HashMap;
-
 use super::pytext;
 use super::reader::{Event, Reader};
 use super::value::{MethodCall, RequestError, Value};
@@ -166,8 +164,7 @@ fn end(
 
 /// `dict([(k.text or "", v.text) for k, v in members])`, in order.
 fn structure(members: Vec<Node>) -> Result<Value, String> {
-    let mut out: Vec<(String, Value)> = Vec::with_capacity(members.len());
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut pairs = Vec::with_capacity(members.len());
     for member in members {
         let n = member.kids.len();
         let [name, value]: [Value; 2] = member
@@ -182,13 +179,7 @@ fn structure(members: Vec<Node>) -> Result<Value, String> {
             Value::Struct(members) if members.is_empty() => String::new(),
             other => return Err(format!("struct member name {other:?} is not a string")),
         };
-        match index.get(&name) {
-            Some(&i) => out[i].1 = value,
-            None => {
-                index.insert(name.clone(), out.len());
-                out.push((name, value));
-            }
-        }
+        pairs.push((name, value));
     }
-    Ok(Value::Struct(out))
+    Ok(Value::dict(pairs))
 }

@@ -15,8 +15,6 @@
 //! parameter, and a fault needs an integer `faultCode` and a string
 //! `faultString`.
 
-use std::collections::HashMap;
-
 use super::pytext;
 use super::reader::{Event, Reader};
 use super::value::{Fault, Value};
@@ -193,20 +191,13 @@ fn structure(items: Vec<Value>) -> Result<Value, String> {
     if items.len() % 2 != 0 {
         return Err("struct member without a name or a value".into());
     }
-    let mut out: Vec<(String, Value)> = Vec::with_capacity(items.len() / 2);
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut pairs = Vec::with_capacity(items.len() / 2);
     let mut items = items.into_iter();
     while let (Some(name), Some(value)) = (items.next(), items.next()) {
         let Value::String(name) = name else {
             return Err(format!("struct member name {name:?} is not a string"));
         };
-        match index.get(&name) {
-            Some(&i) => out[i].1 = value,
-            None => {
-                index.insert(name.clone(), out.len());
-                out.push((name, value));
-            }
-        }
+        pairs.push((name, value));
     }
-    Ok(Value::Struct(out))
+    Ok(Value::dict(pairs))
 }

@@ -1,6 +1,7 @@
 //! The data that crosses the wire: XML-RPC values, a parsed method call,
 //! a fault, and why a request body was refused.
 
+use std::collections::HashMap;
 use std::fmt;
 
 /// An XML-RPC value. Structs keep member order (Python dicts do, and 4.3's
@@ -28,6 +29,23 @@ impl Value {
     /// A struct from `(name, value)` pairs, in that order.
     pub fn structure<K: Into<String>>(members: impl IntoIterator<Item = (K, Value)>) -> Value {
         Value::Struct(members.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    }
+
+    /// A struct built as Python builds a dict from pairs: a repeated name
+    /// keeps its first place and takes the last value. Both readers use it.
+    pub(crate) fn dict(pairs: impl IntoIterator<Item = (String, Value)>) -> Value {
+        let mut out: Vec<(String, Value)> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for (name, value) in pairs {
+            match index.get(&name) {
+                Some(&i) => out[i].1 = value,
+                None => {
+                    index.insert(name.clone(), out.len());
+                    out.push((name, value));
+                }
+            }
+        }
+        Value::Struct(out)
     }
 
     pub fn as_str(&self) -> Option<&str> {
