@@ -22,7 +22,9 @@ use super::process::{Event, ProcessState};
 use super::spawn::ChildSpec;
 use super::supervisor::{Channel, Mood, StdinError, Supervisor};
 use super::timefmt;
-use crate::config::model::{GroupConfig, LogTarget, MAIN_RPC_FACTORY, ProcessConfig, ServerConfig};
+use crate::config::model::{
+    ChannelConfig, GroupConfig, LogTarget, MAIN_RPC_FACTORY, ProcessConfig, ServerConfig,
+};
 use crate::config::{ConfigError, values};
 use crate::xmlrpc::{Fault, MethodCall, Value};
 
@@ -1395,14 +1397,27 @@ fn config_struct(
     resolved: impl Fn(Channel) -> Option<String>,
 ) -> Value {
     let none = || Value::String("none".into());
-    let logfile = |t: &LogTarget, ch: Channel| match t {
-        LogTarget::File(p) => Value::String(p.clone()),
-        LogTarget::Auto => Value::String(resolved(ch).unwrap_or_else(|| "auto".into())),
-        LogTarget::None | LogTarget::Syslog => none(),
-    };
     let b = Value::Bool;
     let i = Value::Int;
-    Value::Struct(vec![
+    // The six keys of a channel, `stdout_*` or `stderr_*`, which 4.3 lists
+    // together.
+    let channel = |ch: Channel, cc: &ChannelConfig| {
+        let logfile = match &cc.logfile {
+            LogTarget::File(p) => Value::String(p.clone()),
+            LogTarget::Auto => Value::String(resolved(ch).unwrap_or_else(|| "auto".into())),
+            LogTarget::None | LogTarget::Syslog => none(),
+        };
+        let key = |k: &str| format!("{}_{k}", ch.name());
+        vec![
+            (key("capture_maxbytes"), i(cc.capture_maxbytes)),
+            (key("events_enabled"), b(cc.events_enabled)),
+            (key("logfile"), logfile),
+            (key("logfile_backups"), i(cc.logfile_backups)),
+            (key("logfile_maxbytes"), i(cc.logfile_maxbytes)),
+            (key("syslog"), b(cc.syslog)),
+        ]
+    };
+    let mut members = vec![
         ("autostart".into(), b(pc.autostart)),
         (
             "directory".into(),
@@ -1423,49 +1438,16 @@ fn config_struct(
         ("redirect_stderr".into(), b(pc.redirect_stderr)),
         ("startretries".into(), i(pc.startretries)),
         ("startsecs".into(), i(pc.startsecs)),
-        (
-            "stdout_capture_maxbytes".into(),
-            i(pc.stdout.capture_maxbytes),
-        ),
-        ("stdout_events_enabled".into(), b(pc.stdout.events_enabled)),
-        (
-            "stdout_logfile".into(),
-            logfile(&pc.stdout.logfile, Channel::Stdout),
-        ),
-        (
-            "stdout_logfile_backups".into(),
-            i(pc.stdout.logfile_backups),
-        ),
-        (
-            "stdout_logfile_maxbytes".into(),
-            i(pc.stdout.logfile_maxbytes),
-        ),
-        ("stdout_syslog".into(), b(pc.stdout.syslog)),
-        ("stopsignal".into(), i(i64::from(pc.stopsignal))),
-        ("stopwaitsecs".into(), i(pc.stopwaitsecs)),
-        (
-            "stderr_capture_maxbytes".into(),
-            i(pc.stderr.capture_maxbytes),
-        ),
-        ("stderr_events_enabled".into(), b(pc.stderr.events_enabled)),
-        (
-            "stderr_logfile".into(),
-            logfile(&pc.stderr.logfile, Channel::Stderr),
-        ),
-        (
-            "stderr_logfile_backups".into(),
-            i(pc.stderr.logfile_backups),
-        ),
-        (
-            "stderr_logfile_maxbytes".into(),
-            i(pc.stderr.logfile_maxbytes),
-        ),
-        ("stderr_syslog".into(), b(pc.stderr.syslog)),
-        (
-            "serverurl".into(),
-            pc.serverurl.clone().map_or_else(none, Value::String),
-        ),
-    ])
+    ];
+    members.extend(channel(Channel::Stdout, &pc.stdout));
+    members.push(("stopsignal".into(), i(i64::from(pc.stopsignal))));
+    members.push(("stopwaitsecs".into(), i(pc.stopwaitsecs)));
+    members.extend(channel(Channel::Stderr, &pc.stderr));
+    members.push((
+        "serverurl".into(),
+        pc.serverurl.clone().map_or_else(none, Value::String),
+    ));
+    Value::Struct(members)
 }
 
 /// The main log's file for readLog: NO_FILE when there is none.
