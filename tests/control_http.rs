@@ -570,3 +570,38 @@ fn a_waiting_stop_reports_every_two_seconds_as_4_3_does() {
         "{msgs:#?}"
     );
 }
+
+#[test]
+fn stdin_larger_than_the_pipe_is_held_and_written_without_blocking() {
+    let conf = format!(
+        "{}[unix_http_server]\nfile=%(here)s/sock\n\n{RPC_SECTION}\n[program:slowcat]\ncommand=sh -c 'sleep 1; exec cat'\nstartsecs=0\nstdout_logfile=%(here)s/cat.log\n",
+        supervisord_section("loglevel=info")
+    );
+    let d = Daemon::start("stdin-held", &conf);
+    let sock = d.wait_socket("sock");
+    d.wait_log("success: slowcat");
+    // 300 KB: far more than a pipe holds while `cat` is not reading yet.
+    let data = "0123456789abcdef".repeat(300 * 1024 / 16);
+    let body = format!(
+        "<?xml version='1.0'?>\n<methodCall>\n<methodName>supervisor.sendProcessStdin</methodName>\n<params>\n<param>\n<value><string>slowcat</string></value>\n</param>\n<param>\n<value><string>{data}</string></value>\n</param>\n</params>\n</methodCall>\n"
+    );
+    let t = Instant::now();
+    let r = post(&mut *connect_unix(&sock), &body, "");
+    assert!(r.body.contains("<boolean>1</boolean>"), "{}", r.body);
+    assert!(
+        t.elapsed() < Duration::from_secs(1),
+        "answered after {:?}",
+        t.elapsed()
+    );
+    assert_running(&post(&mut *connect_unix(&sock), GET_STATE, ""));
+    let log = d.path("cat.log");
+    let all = crate::util::wait_for(LIMIT, || {
+        std::fs::metadata(&log).is_ok_and(|m| m.len() == data.len() as u64)
+    });
+    assert!(
+        all,
+        "cat.log has {:?} bytes",
+        std::fs::metadata(&log).map(|m| m.len())
+    );
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), data);
+}

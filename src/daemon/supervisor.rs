@@ -521,7 +521,7 @@ impl Supervisor {
             0 => Channel::Stdout,
             1 => Channel::Stderr,
             _ => {
-                self.flush_stdin(id);
+                self.pump_stdin(id, true);
                 return;
             }
         };
@@ -749,11 +749,8 @@ impl Supervisor {
                         self.close_pipe(id, ch);
                     }
                     if let Some(m) = self.procs.get_mut(&id) {
-                        if let Some(fd) = m.stdin.take() {
-                            if !m.stdin_held.is_empty() {
-                                let _ = self.registry.deregister(&mut SourceFd(&fd.as_raw_fd()));
-                            }
-                        }
+                        // Closing our end also takes it out of the poll.
+                        m.stdin = None;
                         m.stdin_held.clear();
                         m.logs[0].file = None;
                         m.logs[1].file = None;
@@ -968,19 +965,9 @@ impl Supervisor {
         }
         let was_empty = m.stdin_held.is_empty();
         m.stdin_held.extend_from_slice(data);
+        // Input already held means the pipe is watched and this waits its turn.
         if was_empty {
-            self.flush_stdin(id);
-            let Some(m) = self.procs.get_mut(&id) else {
-                return Ok(());
-            };
-            if let (Some(fd), false) = (m.stdin.as_ref(), m.stdin_held.is_empty()) {
-                let token = Token(FIRST_PIPE_TOKEN + (id as usize) * 3 + 2);
-                let _ = self.registry.register(
-                    &mut SourceFd(&fd.as_raw_fd()),
-                    token,
-                    Interest::WRITABLE,
-                );
-            }
+            self.pump_stdin(id, false);
         }
         if self.procs.get(&id).is_some_and(|m| m.stdin.is_none()) {
             return Err(StdinError::Closed);
@@ -988,15 +975,17 @@ impl Supervisor {
         Ok(())
     }
 
-    /// Writes held stdin input; stops watching the pipe once it is all out.
-    fn flush_stdin(&mut self, id: u64) {
+    /// Writes held stdin input, then has the poll watch the pipe for
+    /// writability exactly while input is still held (`watched`: whether
+    /// it is watched now). A write error (EPIPE: the child closed its
+    /// stdin) drops the pipe; 4.3 then answers NO_FILE, and so do we.
+    fn pump_stdin(&mut self, id: u64, watched: bool) {
         let Some(m) = self.procs.get_mut(&id) else {
             return;
         };
         let Some(fd) = m.stdin.as_ref().map(|f| f.as_raw_fd()) else {
             return;
         };
-        let registered = !m.stdin_held.is_empty();
         while !m.stdin_held.is_empty() {
             // SAFETY: the buffer is valid for its length; fd is open.
             let n = unsafe { libc::write(fd, m.stdin_held.as_ptr().cast(), m.stdin_held.len()) };
@@ -1004,23 +993,25 @@ impl Supervisor {
                 m.stdin_held.drain(..n as usize);
                 continue;
             }
-            let err = io::Error::last_os_error();
-            match err.kind() {
+            match io::Error::last_os_error().kind() {
                 io::ErrorKind::Interrupted => continue,
-                io::ErrorKind::WouldBlock => return,
+                io::ErrorKind::WouldBlock => break,
                 _ => {
-                    // EPIPE: the child closed its stdin; 4.3 then answers
-                    // NO_FILE and so do we from now on.
+                    // Closing our end also takes it out of the poll.
                     m.stdin_held.clear();
                     m.stdin = None;
-                    let _ = self.registry.deregister(&mut SourceFd(&fd));
                     return;
                 }
             }
         }
-        if registered {
-            let _ = self.registry.deregister(&mut SourceFd(&fd));
-        }
+        let token = Token(FIRST_PIPE_TOKEN + (id as usize) * 3 + 2);
+        let _ = match (watched, m.stdin_held.is_empty()) {
+            (false, false) => self
+                .registry
+                .register(&mut SourceFd(&fd), token, Interest::WRITABLE),
+            (true, true) => self.registry.deregister(&mut SourceFd(&fd)),
+            _ => Ok(()),
+        };
     }
 
     /// `removeProcessGroup`: forgets a group whose processes are all
