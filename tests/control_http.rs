@@ -605,3 +605,28 @@ fn stdin_larger_than_the_pipe_is_held_and_written_without_blocking() {
     );
     assert_eq!(std::fs::read_to_string(&log).unwrap(), data);
 }
+
+#[test]
+fn http_1_0_clients_get_keep_alive_only_when_they_ask() {
+    let (_d, sock) = rpc_daemon("http10");
+    let req = |extra: &str| {
+        format!(
+            "POST /RPC2 HTTP/1.0\r\n{extra}Content-Length: {}\r\n\r\n{GET_STATE}",
+            GET_STATE.len()
+        )
+    };
+    let mut s = connect_unix(&sock);
+    s.write_all(req("Connection: keep-alive\r\n").as_bytes())
+        .unwrap();
+    let r = read_response(&mut *s);
+    assert!(r.body.contains("RUNNING"));
+    assert_eq!(r.header("connection"), Some("Keep-Alive"));
+    // The same connection takes a second request.
+    s.write_all(req("").as_bytes()).unwrap();
+    let r = read_response(&mut *s);
+    assert!(r.body.contains("RUNNING"));
+    assert_eq!(r.header("connection"), None);
+    // ...after which it is closed.
+    let mut rest = Vec::new();
+    assert_eq!(s.read_to_end(&mut rest).unwrap(), 0);
+}

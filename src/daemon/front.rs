@@ -128,7 +128,7 @@ impl HttpFront {
                     username: u,
                     password: config.password.clone().unwrap_or_default(),
                 }),
-                tx: Mutex::new(self.tx.clone()),
+                tx: self.tx.clone(),
                 shared: Arc::clone(&self.shared),
             });
             let server = http::Server::start(b, unix_file.as_deref(), handler)?;
@@ -286,7 +286,7 @@ struct Credentials {
 /// One server's request handler.
 struct Front {
     auth: Option<Credentials>,
-    tx: Mutex<Sender<ToLoop>>,
+    tx: Sender<ToLoop>,
     shared: Arc<Shared>,
 }
 
@@ -332,12 +332,7 @@ impl Handler for Front {
 
 impl Front {
     fn send(&self, msg: ToLoop) -> bool {
-        let sent = self
-            .tx
-            .lock()
-            .map(|tx| tx.send(msg).is_ok())
-            .unwrap_or(false);
-        sent && self.shared.waker.wake().is_ok()
+        self.tx.send(msg).is_ok() && self.shared.waker.wake().is_ok()
     }
 
     fn log(&self, level: Level, text: String) {

@@ -271,11 +271,9 @@ impl Conn {
             out.push_str(&format!("{k}: {v}\r\n"));
         }
         out.push_str(&format!("Content-Length: {}\r\n", r.body.len()));
-        if r.close || !self.keep_alive {
-            if r.close {
-                out.push_str("Connection: close\r\n");
-            }
-        } else if self.version == (1, 0) {
+        if r.close {
+            out.push_str("Connection: close\r\n");
+        } else if self.keep_alive && self.version == (1, 0) {
             out.push_str("Connection: Keep-Alive\r\n");
         }
         out.push_str("\r\n");
