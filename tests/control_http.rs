@@ -268,6 +268,8 @@ fn a_stale_socket_file_is_replaced_and_a_live_one_refuses_start() {
         !d.path("sock").exists(),
         "the socket file is removed at exit"
     );
+    let err = d.stderr();
+    assert!(err.contains("Unlinking stale socket "), "{err}");
 
     // Live: another program listens there; supervisord refuses to start.
     let dir = crate::util::TempDir::new("live-sock");
@@ -629,4 +631,27 @@ fn http_1_0_clients_get_keep_alive_only_when_they_ask() {
     // ...after which it is closed.
     let mut rest = Vec::new();
     assert_eq!(s.read_to_end(&mut rest).unwrap(), 0);
+}
+
+#[test]
+fn a_taken_inet_port_refuses_start_and_leaves_no_socket_file_behind() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let conf = format!(
+        "{}[unix_http_server]\nfile=%(here)s/sock\n\n[inet_http_server]\nport=127.0.0.1:{port}\n\n{RPC_SECTION}",
+        supervisord_section("")
+    );
+    let mut d = Daemon::start("port-taken", &conf);
+    assert_eq!(d.wait_exit().code(), Some(2));
+    let err = d.stderr();
+    assert!(
+        err.starts_with("Error: Another program is already listening on a port that one of our HTTP servers is configured to use."),
+        "{err}"
+    );
+    assert!(
+        !d.path("sock").exists(),
+        "the unix socket bound first was not removed"
+    );
+    assert!(!d.path("supervisord.pid").exists());
+    drop(taken);
 }

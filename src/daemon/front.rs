@@ -117,8 +117,8 @@ impl HttpFront {
     }
 
     /// Starts a server on each bound socket.
-    pub fn install(&mut self, bound: Vec<(HttpServerConfig, Bound)>) -> io::Result<()> {
-        for (config, b) in bound {
+    pub fn install(&mut self, mut bound: BoundServers) -> io::Result<()> {
+        for (config, b) in std::mem::take(&mut bound.0) {
             let unix_file = match &config.listen {
                 Listen::Unix { file, .. } => Some(PathBuf::from(file)),
                 Listen::Inet { .. } => None,
@@ -181,8 +181,8 @@ impl HttpFront {
 
 /// Binds every configured server, as 4.3's `openhttpservers` does; the
 /// error is the message supervisord exits with.
-pub fn bind_all(configs: &[HttpServerConfig]) -> Result<Vec<(HttpServerConfig, Bound)>, String> {
-    let mut out = Vec::new();
+pub fn bind_all(configs: &[HttpServerConfig]) -> Result<BoundServers, String> {
+    let mut out = BoundServers(Vec::new());
     for c in configs {
         let b = match &c.listen {
             Listen::Unix { file, chmod, chown } => {
@@ -190,9 +190,25 @@ pub fn bind_all(configs: &[HttpServerConfig]) -> Result<Vec<(HttpServerConfig, B
             }
             Listen::Inet { host, port } => Bound::Tcp(bind_tcp(host, *port)?),
         };
-        out.push((c.clone(), b));
+        out.0.push((c.clone(), b));
     }
     Ok(out)
+}
+
+/// Sockets bound and not yet served. If start-up fails before they are
+/// installed (another server's port is taken, the pidfile is held, the
+/// main log cannot be opened), dropping them removes the socket files
+/// they created, so no stale socket is left behind.
+pub struct BoundServers(Vec<(HttpServerConfig, Bound)>);
+
+impl Drop for BoundServers {
+    fn drop(&mut self) {
+        for (c, _) in self.0.drain(..) {
+            if let Listen::Unix { file, .. } = &c.listen {
+                let _ = fs::remove_file(file);
+            }
+        }
+    }
 }
 
 fn socket_error(e: &io::Error) -> String {

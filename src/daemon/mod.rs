@@ -196,13 +196,14 @@ fn serve(
         Ok(infos) => first_start.extend(infos.into_iter().map(|m| (Level::Info, m))),
         Err(msg) => return crate::usage_error(argv0, &msg, None),
     }
-    if unix_socket_in_use(&cfg) {
-        return crate::usage_error(
-            argv0,
-            "Another program is already listening on a port that one of our HTTP servers is configured to use.  Shut this program down first before starting supervisord.",
-            None,
-        );
-    }
+    // The HTTP sockets are bound now, before the pidfile is taken, so a
+    // second supervisord on the same socket gets 4.3's "Another program is
+    // already listening" (and a stale socket file is replaced); their
+    // threads start after daemonizing.
+    let mut bound = match front::bind_all(&cfg.servers) {
+        Ok(b) => Some(b),
+        Err(msg) => return crate::usage_error(argv0, &msg, None),
+    };
     let mut pidfile = match pidfile::PidFile::lock(Path::new(&cfg.supervisord.pidfile)) {
         Ok(p) => Some(p),
         Err(pidfile::PidFileError::Held { pid }) => {
@@ -264,17 +265,13 @@ fn serve(
                 log.log(Level::Warn, &w);
             }
         }
-        // Sockets are bound before daemonizing, so their errors reach the
-        // terminal; unchanged servers carry on across a restart.
-        let mut bound = None;
-        if http.configs() != cfg.servers {
+        // A restart keeps servers whose configuration did not change.
+        if !first && http.configs() != cfg.servers {
             http.stop_servers();
             match front::bind_all(&cfg.servers) {
                 Ok(b) => bound = Some(b),
                 Err(msg) => {
-                    if !first {
-                        log.log(Level::Critical, &msg);
-                    }
+                    log.log(Level::Critical, &msg);
                     return crate::usage_error(argv0, &msg, None);
                 }
             }
@@ -311,7 +308,7 @@ fn serve(
                 }
             }
         }
-        if let Some(b) = bound {
+        if let Some(b) = bound.take() {
             if let Err(e) = http.install(b) {
                 log.log(
                     Level::Critical,
@@ -390,15 +387,4 @@ fn log_server_setup(cfg: &ServerConfig, log: &mut MainLog) {
             );
         }
     }
-}
-
-/// Whether something still listens on one of the configured unix sockets
-/// (a file left by a crash accepts no connection and does not count).
-fn unix_socket_in_use(cfg: &ServerConfig) -> bool {
-    cfg.servers.iter().any(|s| match &s.listen {
-        config::model::Listen::Unix { file, .. } => {
-            std::os::unix::net::UnixStream::connect(file).is_ok()
-        }
-        config::model::Listen::Inet { .. } => false,
-    })
 }
