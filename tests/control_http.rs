@@ -194,6 +194,42 @@ fn basic_auth_over_unix_and_inet_with_plain_and_sha_passwords() {
         !log.contains("plain-pw-123") && !log.contains("s3cret-inet"),
         "{log}"
     );
+    // 4.3's access log (TRAC) and method trace lines.
+    let msgs = d.messages();
+    let access = |peer_prefix: &str, code: &str| {
+        msgs.iter().any(|m| {
+            m.strip_prefix("TRAC ")
+                .and_then(|m| m.strip_prefix(peer_prefix))
+                // The client's port, on TCP.
+                .map(|rest| rest.trim_start_matches(|c: char| c.is_ascii_digit()))
+                .is_some_and(|rest| {
+                    let (date, line) = rest.split_once("] ").unwrap_or(("", ""));
+                    date.len() == " - - [21/Nov/2026:03:26:19 +0000".len()
+                        && date.starts_with(" - - [")
+                        && line.starts_with(&format!("\"POST /RPC2 HTTP/1.1\" {code} "))
+                })
+        })
+    };
+    assert!(access("localhost:0", "401"), "{msgs:#?}");
+    assert!(access("localhost:0", "200"), "{msgs:#?}");
+    assert!(access("127.0.0.1:", "200"), "{msgs:#?}");
+    assert!(
+        msgs.iter()
+            .any(|m| m == "TRAC XML-RPC method called: supervisor.getState()")
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m == "TRAC XML-RPC method supervisor.getState() returned successfully")
+    );
+    drop(msgs);
+    let mut d = d;
+    d.terminate();
+    let err = d.stderr();
+    assert!(
+        err.contains("unknown/unsupported auth method: digest\n"),
+        "{err}"
+    );
+    assert!(err.contains("malformed authorization info <Y>\n"), "{err}");
     assert!(!log.contains("without any HTTP authentication"), "{log}");
 }
 
