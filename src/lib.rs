@@ -10,11 +10,13 @@
 //! * `config` — configuration files, for the daemon and the client.
 //! * `getopt` — command lines with Python getopt's rules.
 //! * `xmlrpc` — XML-RPC values, request parsing, response writing.
+//! * `faults` — Supervisor's fault codes, shared by daemon and client.
 
 pub mod confecho;
 pub mod config;
 pub mod ctl;
 pub mod daemon;
+pub mod faults;
 pub mod getopt;
 pub mod multicall;
 pub mod pidproxy;

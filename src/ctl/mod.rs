@@ -1,17 +1,31 @@
-//! The `supervisorctl` role.
+//! The `supervisorctl` role: 4.3's options, the configuration search and
+//! the `[supervisorctl]` section here; then one command, or the shell.
 //!
-//! This build covers its front door: 4.3's options, the configuration
-//! search and the `[supervisorctl]` section. Talking to a daemon (every
-//! action and the interactive shell) is the next piece of work; until it
-//! lands, asking for an action says so plainly and exits 2.
+//! * [`client`] — XML-RPC over HTTP/1.1 to a unix socket or TCP server,
+//!   and the `/logtail` streams.
+//! * [`controller`] — every command, with 4.3's output and exit codes.
+//! * [`follow`] — `tail -f`, `maintail -f` and `fg`: streams, stdin and
+//!   Ctrl-C in one poll loop.
+//! * [`shell`] — the interactive prompt, history and completion.
+//! * [`help`] — help texts and the command table.
+//! * [`json`] — `status --json` and `avail --json`.
 //!
-//! **Invariant:** `ctl` depends on `config` (and later `xmlrpc`), never on
-//! `daemon`.
+//! **Invariant:** `ctl` depends on `config`, `xmlrpc` and `faults`, never
+//! on `daemon`.
+
+pub mod client;
+pub mod controller;
+mod follow;
+pub mod help;
+mod json;
+pub mod shell;
 
 use std::ffi::OsString;
 
 use crate::config::{self, CtlConfig, LoadContext, values};
 use crate::getopt::{self, OptSpec};
+use client::Server;
+use controller::Controller;
 
 const fn opt(
     short: char,
@@ -91,6 +105,10 @@ pub fn main(argv0: &str, args: Vec<OsString>) -> i32 {
     };
     let mut configfile = None;
     let mut serverurl = None;
+    let mut username = None;
+    let mut password = None;
+    let mut history_file = None;
+    let mut interactive = action.is_empty();
     for g in &given {
         let v = g.value.clone().unwrap_or_default();
         match OPTIONS[g.spec].long.unwrap_or("help") {
@@ -99,6 +117,10 @@ pub fn main(argv0: &str, args: Vec<OsString>) -> i32 {
                 return crate::print_stdout(&format!("{}\n", crate::daemon::COMPAT_VERSION));
             }
             "configuration" => configfile = Some(v),
+            "interactive" => interactive = true,
+            "username" => username = Some(v),
+            "password" => password = Some(v),
+            "history_file" => history_file = Some(v),
             "serverurl" => match values::url(&v) {
                 Ok(u) => serverurl = Some(u),
                 Err(e) => {
@@ -122,24 +144,25 @@ pub fn main(argv0: &str, args: Vec<OsString>) -> i32 {
         Some(c) => Some(c),
         None => config::find_config(argv0, &ctx.cwd).ok(),
     };
-    let mut cfg = match found {
+    let cfg = match found {
         Some(path) => match config::load_ctl(&path, &ctx) {
             Ok(c) => c,
             Err(e) => return crate::usage_error(argv0, &e.message, e.detail.as_deref()),
         },
         None => CtlConfig::default(),
     };
-    if let Some(u) = serverurl {
-        cfg.serverurl = u;
-    }
-    let what = if action.is_empty() {
-        "the interactive shell".to_string()
-    } else {
-        format!("'{}'", action.join(" "))
+    let server = Server {
+        url: serverurl.unwrap_or(cfg.serverurl),
+        username: username.or(cfg.username),
+        password: password.or(cfg.password),
     };
-    eprintln!(
-        "Error: supervisor-rs cannot run {what} yet: the control client is not part of this build (server URL would be {}).",
-        cfg.serverurl
-    );
-    2
+    let mut ctl = Controller::new(server, interactive);
+    if !action.is_empty() {
+        ctl.onecmd(&action.join(" "));
+        return ctl.exitstatus;
+    }
+    let history_file = history_file.or(cfg.history_file);
+    shell::run(&mut ctl, &cfg.prompt, history_file.as_deref());
+    // 4.3: the shell always exits 0.
+    0
 }

@@ -23,8 +23,9 @@ mod write;
 #[cfg(test)]
 mod tests;
 
-/// Python's lenient `base64.decodebytes`, for HTTP basic auth as well.
-pub use pytext::base64_decode;
+/// Python's `base64.encodebytes` and lenient `decodebytes`, for HTTP basic
+/// auth as well.
+pub use pytext::{base64_decode, base64_encode};
 pub use request::parse_method_call;
 pub use response::parse_response;
 pub use value::{Fault, MethodCall, RequestError, Value};
