@@ -59,3 +59,17 @@ mod ctl_interop;
 /// The HTTP side of the control plane, byte level: auth, socket files,
 /// malformed and hostile requests, many and slow clients, /logtail.
 mod control_http;
+
+/// Our `supervisorctl` and 4.3's on the same daemon, for what depends on
+/// the daemon (maintail), and every error path: unknown commands and
+/// names, daemon down, wrong password, bad server URLs.
+mod ctl_errors;
+
+/// Our `supervisorctl` shell in a real pseudo-terminal (prompt, history,
+/// completion, help, Ctrl-D), and `tail -f` / `fg` followed and ended by
+/// Ctrl-C.
+mod ctl_shell;
+
+/// The man pages and shell completion scripts: they parse, and they name
+/// every option and command the binary has.
+mod man_completions;
