@@ -48,7 +48,7 @@ pub const OPTIONS: &[OptSpec] = &[
         'c',
         "configuration",
         Some("FILENAME"),
-        "configuration file path (default /etc/supervisord.conf)",
+        "configuration file path (searches if not given)",
     ),
     opt('h', "help", None, "print usage message and exit"),
     opt(
@@ -61,7 +61,7 @@ pub const OPTIONS: &[OptSpec] = &[
         's',
         "serverurl",
         Some("URL"),
-        "URL on which supervisord server is listening (default \"http://localhost:9001\").",
+        "URL on which supervisord server is listening\n     (default \"http://localhost:9001\").",
     ),
     opt(
         'u',
@@ -92,7 +92,7 @@ pub const OPTIONS: &[OptSpec] = &[
 
 pub fn usage(argv0: &str) -> String {
     format!(
-        "supervisorctl -- control applications run by supervisord from the cmd line.\n\nUsage: {argv0} [options] [action [arguments]]\n\nOptions:\n{}\naction [arguments] -- see below\n\nActions are commands like \"tail\" or \"stop\".  If -i is specified or no action is\nspecified on the command line, a \"shell\" interpreting actions typed\ninteractively is started.  Use the action \"help\" to find out about available\nactions.\n",
+        "supervisorctl -- control applications run by supervisord from the cmd line.\n\nUsage: {argv0} [options] [action [arguments]]\n\nOptions:\n{}\naction [arguments] -- see below\n\nActions are commands like \"tail\" or \"stop\".  If -i is specified or no action is\nspecified on the command line, a \"shell\" interpreting actions typed\ninteractively is started.  Use the action \"help\" to find out about available\nactions.\n\n",
         getopt::help_lines(OPTIONS)
     )
 }
