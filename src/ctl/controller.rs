@@ -178,8 +178,16 @@ impl Controller {
             Err(CallError::Http(401, reason)) => {
                 self.output("Server requires authentication");
                 if self.interactive {
-                    let username = self.ask("Username:").unwrap_or_default();
-                    let password = read_password("Password:").unwrap_or_default();
+                    // End of input at either question ends the command
+                    // (4.3: EOFError), rather than asking forever.
+                    let Some(username) = self.ask("Username:") else {
+                        self.error(&CallError::Python("EOFError", String::new()));
+                        return Flow::Continue;
+                    };
+                    let Some(password) = read_password("Password:", &mut self.input) else {
+                        self.error(&CallError::Python("EOFError", String::new()));
+                        return Flow::Continue;
+                    };
                     self.output("");
                     self.server.username = Some(username);
                     self.server.password = Some(password);
@@ -1300,8 +1308,9 @@ fn paint(padded: &str, state: i64) -> String {
 }
 
 /// Reads a password from the terminal without echo (Python's `getpass`);
-/// without a terminal, from stdin.
-fn read_password(prompt: &str) -> Option<String> {
+/// without a terminal, from stdin with the prompt on stderr. None at end
+/// of input.
+fn read_password(prompt: &str, input: &mut Input) -> Option<String> {
     use std::io::{BufRead, BufReader};
     use std::os::fd::AsRawFd;
     let Ok(tty) = std::fs::OpenOptions::new()
@@ -1310,9 +1319,7 @@ fn read_password(prompt: &str) -> Option<String> {
         .open("/dev/tty")
     else {
         eprint!("{prompt}");
-        let mut line = String::new();
-        io::stdin().lock().read_line(&mut line).ok()?;
-        return Some(line.trim_end_matches(['\n', '\r']).to_string());
+        return input.read_line().ok().flatten();
     };
     let fd = tty.as_raw_fd();
     // SAFETY: termios calls on a terminal fd we opened.
@@ -1336,7 +1343,9 @@ fn read_password(prompt: &str) -> Option<String> {
         unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &saved) };
     }
     let _ = w.write_all(b"\n");
-    read.ok()?;
+    if read.ok()? == 0 {
+        return None;
+    }
     Some(line.trim_end_matches(['\n', '\r']).to_string())
 }
 
