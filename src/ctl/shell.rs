@@ -181,6 +181,11 @@ pub fn run(ctl: &mut Controller, prompt: &str, history_file: Option<&str>) {
         }
         match editor.readline(&prompt) {
             Ok(line) => {
+                // Saved before the command runs: Ctrl-C during a command
+                // ends the program, and the line is kept all the same.
+                if let Some(path) = history_file {
+                    save_history(&editor, path);
+                }
                 if ctl.onecmd(&line) == Flow::Quit {
                     break;
                 }
