@@ -844,6 +844,40 @@ command=sleep 1000
         run("restart ", &["restart", ""]),
         strings(&["all", "echo", "editor", "grp:*", "grp:ga", "grp:gb"])
     );
+    if have("fish") {
+        // fish asks its own completion engine (`complete -C`); candidates
+        // come back as `word<TAB>description`.
+        let fish = |line: &str| {
+            let script = format!(
+                "source {}; complete -C '{line}'",
+                root().join("completions/supervisorctl.fish").display()
+            );
+            let path = format!("{}:/usr/local/bin:/usr/bin:/bin", bindir.display());
+            let o = run_bounded(
+                Command::new("fish")
+                    .args(["--no-config", "-c", &script])
+                    .env("PATH", path),
+                LIMIT,
+            );
+            assert!(o.stderr.is_empty(), "{}", describe(line, &o));
+            sorted(
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .map(|l| l.split('\t').next().unwrap_or_default().to_string())
+                    .collect(),
+            )
+        };
+        assert_eq!(
+            fish(&format!("supervisorctl -c {c} status ec")),
+            strings(&["echo"])
+        );
+        assert_eq!(
+            fish(&format!("supervisorctl -c {c} start grp:")),
+            strings(&["grp:*", "grp:ga", "grp:gb"])
+        );
+    } else {
+        println!("note: fish is not installed; fish completion of names not checked");
+    }
     drop(daemon);
 
     // No daemon: the socket is gone; nothing offered, nothing printed.
