@@ -480,13 +480,31 @@ fn collect(
 }
 
 impl Piped {
+    /// Ours.
     fn spawn(cwd: &Path, args: &[&str]) -> Piped {
-        let mut child = Command::new(bin())
-            .arg0("supervisorctl")
+        let mut c = Command::new(bin());
+        c.arg0("supervisorctl");
+        Piped::spawn_with(c, cwd, args, &[])
+    }
+
+    /// 4.3's.
+    fn spawn43(cwd: &Path, args: &[&str]) -> Piped {
+        let mut c = Command::new(python43());
+        c.args([
+            "-c",
+            "import sys; sys.argv[0] = 'supervisorctl'; from supervisor.supervisorctl import main; main()",
+        ]);
+        // Python block-buffers a pipe; 4.3 flushes only the log data.
+        Piped::spawn_with(c, cwd, args, &[("PYTHONUNBUFFERED", "1")])
+    }
+
+    fn spawn_with(mut c: Command, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Piped {
+        let mut child = c
             .args(args)
             .current_dir(cwd)
             .env_clear()
             .envs(fixed_env(cwd))
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -578,13 +596,18 @@ const PRESS: &str = "==> Press Ctrl-C to exit <==\n";
 /// cat's stdin, cat writes it back, and both followers show it as soon as
 /// it is written (nothing is written unless a line is typed, so what they
 /// show is exact). SIGINT ends `tail -f` with an empty line and `fg` with
-/// `Exiting foreground`, both at once and with status 0.
+/// `Exiting foreground`, both at once and with status 0. 4.3's `tail -f`
+/// follows alongside and must print the same. (4.3's `fg` is left out:
+/// it does not exit after Ctrl-C or end of input, its log thread lives
+/// on; ours does.)
 #[test]
 fn tail_f_and_fg_show_lines_as_written_and_end_on_ctrl_c() {
     let d = daemon("ctlsh-follow");
     let conf = d.conf.to_string_lossy().into_owned();
     let mut tail = Piped::spawn(d.dir.path(), &["-c", &conf, "tail", "-f", "cat"]);
     tail.wait_stdout(PRESS);
+    let mut tail43 = Piped::spawn43(d.dir.path(), &["-c", &conf, "tail", "-f", "cat"]);
+    tail43.wait_stdout(PRESS);
     let mut fg = Piped::spawn(d.dir.path(), &["-c", &conf, "fg", "cat"]);
     fg.wait_stdout(PRESS);
 
@@ -607,6 +630,14 @@ fn tail_f_and_fg_show_lines_as_written_and_end_on_ctrl_c() {
         format!("{PRESS}first line typed\nsecond line typed\n\n")
     );
     assert_eq!(tail.stderr(), "");
+    tail43.wait_stdout("second line typed\n");
+    let (status, _) = tail43.interrupt();
+    assert_eq!(status.code(), Some(0), "{}", tail43.stderr());
+    assert_eq!(
+        (tail.stdout(), tail.stderr()),
+        (tail43.stdout(), tail43.stderr()),
+        "ours (left) vs 4.3's tail -f"
+    );
 
     // fg still forwards after tail -f has gone.
     fg.type_line("third");
