@@ -916,11 +916,20 @@ impl Controller {
 
     // ---- shutdown / reload / version / open --------------------------
 
-    fn confirm(&mut self, question: &str) -> bool {
-        !self.interactive
-            || self
-                .ask(question)
-                .is_some_and(|a| a.to_lowercase().starts_with('y'))
+    /// 4.3's y/N question, asked only when interactive. End of input is
+    /// the EOFError of Python's `input()`, which 4.3 does not catch: the
+    /// generic error line, exit 1.
+    fn confirm(&mut self, question: &str) -> Result<bool> {
+        if !self.interactive {
+            return Ok(true);
+        }
+        match self.ask(question) {
+            None => Err(CallError::Python(
+                "EOFError",
+                "EOF when reading a line".into(),
+            )),
+            Some(a) => Ok(a.to_lowercase().starts_with('y')),
+        }
     }
 
     fn do_shutdown(&mut self, arg: &str) -> Result<()> {
@@ -932,7 +941,7 @@ impl Controller {
             );
             return Ok(());
         }
-        if !self.confirm("Really shut the remote supervisord process down y/N? ") {
+        if !self.confirm("Really shut the remote supervisord process down y/N? ")? {
             return Ok(());
         }
         match self.call("shutdown", &[]) {
@@ -969,13 +978,8 @@ impl Controller {
             );
             return Ok(());
         }
-        if self.interactive {
-            match self.ask("Really restart the remote supervisord process y/N? ") {
-                // 4.3 fails on end of input here (EOFError).
-                None => return Err(CallError::Python("EOFError", String::new())),
-                Some(a) if !a.to_lowercase().starts_with('y') => return Ok(()),
-                Some(_) => {}
-            }
+        if !self.confirm("Really restart the remote supervisord process y/N? ")? {
+            return Ok(());
         }
         match self.call("restart", &[]) {
             Ok(_) => self.output("Restarted supervisord"),
