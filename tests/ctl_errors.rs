@@ -126,14 +126,23 @@ fn reap(child: &mut Child) -> Option<i32> {
 }
 
 /// Runs `c` with `args`, stdin empty, bounded by LIMIT.
-fn run(mut c: Command, args: &[&str]) -> Out {
+fn run(c: Command, args: &[&str]) -> Out {
+    run_input(c, args, "")
+}
+
+/// Runs `c` with `args` and `input` on its stdin, bounded by LIMIT.
+fn run_input(mut c: Command, args: &[&str], input: &str) -> Out {
     let mut child = c
         .args(args)
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run supervisorctl");
+    // Small enough for the pipe's buffer; closing it is end of input.
+    let mut stdin = child.stdin.take().unwrap();
+    let _ = std::io::Write::write_all(&mut stdin, input.as_bytes());
+    drop(stdin);
     let (out, t1) = collect(child.stdout.take().unwrap());
     let (err, t2) = collect(child.stderr.take().unwrap());
     let code = reap(&mut child);
@@ -150,14 +159,16 @@ fn run(mut c: Command, args: &[&str]) -> Out {
     }
 }
 
-/// 4.3's generic error lines without their `: file: <source> line: <n>`
-/// tail, which ours deliberately leave out.
+/// 4.3's generic error lines (`error: <class ...`, possibly after a
+/// prompt) without their `: file: <source> line: <n>` tail, which ours
+/// deliberately leave out.
 fn strip_python_location(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for piece in s.split_inclusive('\n') {
         let (line, nl) = piece.strip_suffix('\n').map_or((piece, ""), |l| (l, "\n"));
         let mut line = line;
-        if line.starts_with("error: ") {
+        // The line starts with it, or a prompt comes first (shell, y/N).
+        if line.contains("error: <class ") {
             if let Some(at) = line.rfind(": file: ") {
                 let rest = &line[at..];
                 let ok = rest
@@ -177,13 +188,18 @@ fn strip_python_location(s: &str) -> String {
 /// Runs `supervisorctl <args>` (4.3's, then ours) from `cwd`; both must
 /// print the same and exit the same, without panicking. Returns ours.
 fn same(what: &str, cwd: &Path, args: &[&str]) -> Out {
-    let theirs = run(theirs_command(cwd), args);
+    same_input(what, cwd, args, "")
+}
+
+/// `same`, with `input` on stdin.
+fn same_input(what: &str, cwd: &Path, args: &[&str], input: &str) -> Out {
+    let theirs = run_input(theirs_command(cwd), args, input);
     let theirs = Out {
         stdout: strip_python_location(&theirs.stdout),
         stderr: strip_python_location(&theirs.stderr),
         code: theirs.code,
     };
-    let ours = run(ours_command(cwd), args);
+    let ours = run_input(ours_command(cwd), args, input);
     let show = |o: &Out| {
         format!(
             "exit {:?}\n--- stdout ---\n{}--- stderr ---\n{}",
@@ -692,4 +708,50 @@ fn daemon_without_the_supervisor_namespace_prints_what_4_3_prints() {
             );
         }
     }
+}
+
+/// `-i` (and the shell) ask before `shutdown` and `reload`. A reply not
+/// starting with y declines quietly; end of input is the EOFError of
+/// Python's `input()`, which 4.3 does not catch (generic line, exit 1).
+#[test]
+fn confirmations_print_what_4_3_prints() {
+    let d = daemon(Impl::Ours, "ctlerr-confirm");
+    let conf = d.conf.to_string_lossy().into_owned();
+    let eof = "error: <class 'EOFError'>, EOF when reading a line";
+    for (cmd, question) in [
+        (
+            "shutdown",
+            "Really shut the remote supervisord process down y/N? ",
+        ),
+        (
+            "reload",
+            "Really restart the remote supervisord process y/N? ",
+        ),
+    ] {
+        let args = ["-c", conf.as_str(), "-i", cmd];
+        let o = same_input("-i", d.dir.path(), &args, "");
+        assert_eq!(
+            (o.stdout, o.code),
+            (format!("{question}{eof}\n"), Some(1)),
+            "-i {cmd} at end of input"
+        );
+        let o = same_input("-i", d.dir.path(), &args, "no\n");
+        assert_eq!((o.stdout, o.code), (question.to_string(), Some(0)));
+        // The shell, input piped: the same question after its prompt.
+        let o = same_input("shell", d.dir.path(), &["-c", &conf], &format!("{cmd}\n"));
+        assert!(
+            o.stdout
+                .ends_with(&format!("supervisor> {question}{eof}\nsupervisor> \n")),
+            "{o:?}"
+        );
+        assert_eq!(o.code, Some(0));
+    }
+    // Nothing was shut down or restarted: the same supervisord answers.
+    let o = same("", d.dir.path(), &with_conf(&conf, "pid"));
+    assert_eq!(o.stdout, format!("{}\n", d.pid()));
+    d.wait_log("supervisord started with pid");
+    assert_eq!(
+        d.main_log().matches("supervisord started with pid").count(),
+        1
+    );
 }
