@@ -173,13 +173,27 @@ impl Controller {
             self.exitstatus = exit::GENERIC;
             return Flow::Continue;
         };
+        let before = self.exitstatus;
         match self.dispatch(&cmd, &arg) {
             Ok(flow) => flow,
             Err(CallError::Http(401, reason)) => {
+                // 4.3's ProtocolError sets no exit status on its way out of
+                // a command (only faults do); some of ours set 1 for any
+                // error, which would outlive a successful retry.
+                self.exitstatus = before;
                 self.output("Server requires authentication");
                 if self.interactive {
-                    let username = self.ask("Username:").unwrap_or_default();
-                    let password = read_password("Password:").unwrap_or_default();
+                    // End of input at either prompt is Python's EOFError,
+                    // which ends the retries (input() says why, getpass
+                    // does not).
+                    let Some(username) = self.ask("Username:") else {
+                        self.error(&eof_error("EOF when reading a line"));
+                        return Flow::Continue;
+                    };
+                    let Some(password) = read_password("Password:", &mut self.input) else {
+                        self.error(&eof_error(""));
+                        return Flow::Continue;
+                    };
                     self.output("");
                     self.server.username = Some(username);
                     self.server.password = Some(password);
@@ -924,10 +938,7 @@ impl Controller {
             return Ok(true);
         }
         match self.ask(question) {
-            None => Err(CallError::Python(
-                "EOFError",
-                "EOF when reading a line".into(),
-            )),
+            None => Err(eof_error("EOF when reading a line")),
             Some(a) => Ok(a.to_lowercase().starts_with('y')),
         }
     }
@@ -1305,7 +1316,7 @@ fn paint(padded: &str, state: i64) -> String {
 
 /// Reads a password from the terminal without echo (Python's `getpass`);
 /// without a terminal, from stdin.
-fn read_password(prompt: &str) -> Option<String> {
+fn read_password(prompt: &str, input: &mut Input) -> Option<String> {
     use std::io::{BufRead, BufReader};
     use std::os::fd::AsRawFd;
     let Ok(tty) = std::fs::OpenOptions::new()
@@ -1313,10 +1324,12 @@ fn read_password(prompt: &str) -> Option<String> {
         .write(true)
         .open("/dev/tty")
     else {
-        eprint!("{prompt}");
-        let mut line = String::new();
-        io::stdin().lock().read_line(&mut line).ok()?;
-        return Some(line.trim_end_matches(['\n', '\r']).to_string());
+        // Python's fallback_getpass: a warning and the prompt on stderr,
+        // the line from the same stdin the user name came from.
+        eprint!("Warning: Password input may be echoed.\n{prompt}");
+        let line = input.read_line().ok().flatten()?;
+        eprintln!();
+        return Some(line);
     };
     let fd = tty.as_raw_fd();
     // SAFETY: termios calls on a terminal fd we opened.
@@ -1339,9 +1352,17 @@ fn read_password(prompt: &str) -> Option<String> {
         // SAFETY: restoring the attributes saved above.
         unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &saved) };
     }
+    if !matches!(read, Ok(n) if n > 0) {
+        return None;
+    }
     let _ = w.write_all(b"\n");
-    read.ok()?;
     Some(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+/// Python's `EOFError` (from `input()`: "EOF when reading a line"; from
+/// `getpass`: no text).
+fn eof_error(text: &str) -> CallError {
+    CallError::Python("EOFError", text.to_string())
 }
 
 #[cfg(test)]
