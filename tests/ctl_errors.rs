@@ -18,6 +18,7 @@
 //! by `LIMIT` and killed by pid after it; no run may panic (exit 101).
 
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -77,8 +78,9 @@ fn daemon(imp: Impl, tag: &str) -> Daemon {
 
 fn ours_command(cwd: &Path) -> Command {
     let mut c = Command::new(bin());
-    std::os::unix::process::CommandExt::arg0(&mut c, "supervisorctl");
+    c.arg0("supervisorctl");
     c.current_dir(cwd).env_clear().envs(fixed_env(cwd));
+    no_terminal(&mut c);
     c
 }
 
@@ -91,7 +93,22 @@ fn theirs_command(cwd: &Path) -> Command {
     .current_dir(cwd)
     .env_clear()
     .envs(fixed_env(cwd));
+    no_terminal(&mut c);
     c
+}
+
+/// A new session without a controlling terminal: a password prompt can
+/// never open the developer's /dev/tty and wait for a human.
+fn no_terminal(c: &mut Command) {
+    // SAFETY: setsid is async-signal-safe.
+    unsafe {
+        c.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
 }
 
 /// Copies a pipe into a buffer while the process runs.
@@ -569,6 +586,18 @@ fn daemon_down_prints_what_4_3_prints() {
     }
 }
 
+/// A daemon whose unix and TCP (127.0.0.1:`port`) servers both want
+/// user `user`, password `123`.
+fn auth_conf(port: u16) -> String {
+    format!(
+        "{}[unix_http_server]\nfile=%(here)s/supervisor.sock\nusername=user\npassword=123\n\n\
+         [inet_http_server]\nport=127.0.0.1:{port}\nusername=user\npassword=123\n\n\
+         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n\
+         [supervisorctl]\nserverurl=unix://%(here)s/supervisor.sock\n\n[program:cat]\ncommand=cat\nstartsecs=0\n",
+        supervisord_section("")
+    )
+}
+
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
@@ -583,14 +612,7 @@ fn free_port() -> u16 {
 fn missing_or_wrong_credentials_print_what_4_3_prints() {
     for imp in [Impl::Ours, Impl::Py43] {
         let port = free_port();
-        let conf = format!(
-            "{}[unix_http_server]\nfile=%(here)s/supervisor.sock\nusername=user\npassword=123\n\n\
-             [inet_http_server]\nport=127.0.0.1:{port}\nusername=user\npassword=123\n\n\
-             [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n\
-             [supervisorctl]\n\n[program:cat]\ncommand=cat\nstartsecs=0\n",
-            supervisord_section("")
-        );
-        let d = Daemon::start_impl(imp, "ctlerr-auth", &conf);
+        let d = Daemon::start_impl(imp, "ctlerr-auth", &auth_conf(port));
         let sock = d.wait_socket("supervisor.sock");
         assert!(
             wait_for(LIMIT, || std::net::TcpStream::connect(("127.0.0.1", port))
@@ -754,4 +776,103 @@ fn confirmations_print_what_4_3_prints() {
         d.main_log().matches("supervisord started with pid").count(),
         1
     );
+}
+
+/// With `-i` (and in the shell), a 401 makes 4.3 ask for a user name on
+/// stdout and a password through getpass (without a terminal: a warning
+/// and the prompt on stderr, the line from stdin), then run the command
+/// again. End of input at either prompt is an EOFError line, exit 1; a
+/// right password runs the command (exit 0).
+#[test]
+fn credential_prompts_print_what_4_3_prints() {
+    let d = Daemon::start("ctlerr-prompt", &auth_conf(free_port()));
+    d.wait_socket("supervisor.sock");
+    d.wait_log("success: cat entered RUNNING state");
+    let conf = d.conf.to_string_lossy().into_owned();
+    let asked = "Server requires authentication\nUsername:";
+    let no_user = "error: <class 'EOFError'>, EOF when reading a line\n";
+    let no_password = "error: <class 'EOFError'>, \n";
+    let warned = "Warning: Password input may be echoed.\nPassword:";
+    let pid = d.pid();
+    for (input, stdout, stderr, code) in [
+        ("", format!("{asked}{no_user}"), String::new(), 1),
+        (
+            "user\n",
+            format!("{asked}{no_password}"),
+            warned.to_string(),
+            1,
+        ),
+        (
+            "user\nbad\n",
+            format!("{asked}\n{asked}{no_user}"),
+            format!("{warned}\n"),
+            1,
+        ),
+        (
+            "user\nbad\nuser\n123\n",
+            format!("{asked}\n{asked}\n{pid}\n"),
+            format!("{warned}\n{warned}\n"),
+            0,
+        ),
+    ] {
+        let args = ["-c", conf.as_str(), "-i", "pid"];
+        let theirs = run_input(theirs_command(d.dir.path()), &args, input);
+        let ours = run_input(ours_command(d.dir.path()), &args, input);
+        let theirs = Out {
+            stdout: strip_python_location(&theirs.stdout),
+            stderr: without_getpass_warning(&theirs.stderr),
+            code: theirs.code,
+        };
+        assert_eq!(ours, theirs, "input {input:?}: ours (left) vs 4.3");
+        assert_eq!(
+            ours,
+            Out {
+                stdout,
+                stderr,
+                code: Some(code)
+            },
+            "input {input:?}"
+        );
+    }
+    // The shell asks the same way for its first status, then goes on
+    // with the credentials it was given.
+    let input = "user\n123\npid\n";
+    let theirs = run_input(theirs_command(d.dir.path()), &["-c", &conf], input);
+    let ours = run_input(ours_command(d.dir.path()), &["-c", &conf], input);
+    let theirs = Out {
+        stdout: theirs.stdout,
+        stderr: without_getpass_warning(&theirs.stderr),
+        code: theirs.code,
+    };
+    assert_eq!(ours, theirs, "shell: ours (left) vs 4.3");
+    assert!(
+        ours.stdout.starts_with(&format!("{asked}\ncat ")),
+        "{ours:?}"
+    );
+    assert!(
+        ours.stdout
+            .ends_with(&format!("supervisor> {pid}\nsupervisor> \n")),
+        "{ours:?}"
+    );
+}
+
+/// Python's `warnings` line for getpass without a terminal names its own
+/// source file; ours has no such line.
+fn without_getpass_warning(stderr: &str) -> String {
+    let mut out = String::new();
+    let mut skip_next = false;
+    for line in stderr.split_inclusive('\n') {
+        if skip_next {
+            skip_next = false;
+            if line.trim_start().starts_with("passwd = fallback_getpass(") {
+                continue;
+            }
+        }
+        if line.contains("GetPassWarning: Can not control echo on the terminal.") {
+            skip_next = true;
+            continue;
+        }
+        out.push_str(line);
+    }
+    out
 }
