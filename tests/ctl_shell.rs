@@ -451,6 +451,40 @@ fn history_is_kept_in_a_file_and_recalled_by_the_next_session() {
     );
 }
 
+/// A daemon that wants a password: the shell's first `status` gets a 401,
+/// so it asks for a user name (echoed) and a password (read from the
+/// terminal with echo off, as getpass does), then goes on with them.
+#[test]
+fn a_401_in_the_terminal_asks_for_credentials_without_echoing_the_password() {
+    let conf = format!(
+        "{}{}",
+        supervisord_section(""),
+        PROGRAMS.replace(
+            "file=%(here)s/supervisor.sock\n",
+            "file=%(here)s/supervisor.sock\nusername=someone\npassword=s3cret-pw\n",
+        )
+    );
+    let d = Daemon::start("ctlsh-auth", &conf);
+    d.wait_socket("supervisor.sock");
+    d.wait_log("success: cat entered RUNNING state");
+    d.wait_log("success: echo entered RUNNING state");
+    let conf = d.conf.to_string_lossy().into_owned();
+    let mut t = Pty::spawn(d.dir.path(), &["-c", &conf]);
+    t.expect("Server requires authentication\nUsername:");
+    t.send("someone\r");
+    t.expect("someone\nPassword:");
+    t.send("s3cret-pw\r");
+    let out = t.expect("supervisor> ");
+    assert!(!out.contains("s3cret"), "the password was echoed: {out:?}");
+    assert!(out.starts_with("\n\ncat "), "{out:?}");
+    assert_eq!(status_lines(&out, "echo").len(), 1, "{out}");
+    t.send("pid\r");
+    let out = t.expect("supervisor> ");
+    assert!(out.contains(&format!("\n{}\n", d.pid())), "{out:?}");
+    t.send("\x04");
+    assert_eq!(t.wait_exit().code(), Some(0), "{}", t.screen());
+}
+
 // ---- following: tail -f, fg, maintail -f ---------------------------------
 
 /// Our `supervisorctl` with pipes, its output collected as it comes.
