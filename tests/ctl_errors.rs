@@ -3,14 +3,17 @@
 //! answer matters), for every error path a user or a script meets:
 //! unknown commands and names, bad arguments, `help` for every command,
 //! the main and child logs, a daemon that is down, wrong or missing
-//! credentials, bad server URLs and a daemon without the `supervisor`
-//! RPC namespace.
+//! credentials (and `-i`'s prompts for them), the y/N questions of
+//! `shutdown` and `reload`, bad server URLs and a daemon without the
+//! `supervisor` RPC namespace.
 //!
 //! Scripts match these words and exit codes, so stdout, stderr and the
 //! exit status must be byte-identical. The one normalisation: 4.3's
 //! generic `error: <class ...>, <text>: file: <python source> line: <n>`
 //! lines name the Python source that raised; ours deliberately stop
-//! before `: file:`, so that suffix is cut from 4.3's lines.
+//! before `: file:`, so that suffix is cut from 4.3's lines (and the
+//! `GetPassWarning` line Python's `warnings` prints, naming getpass.py,
+//! from its stderr).
 //!
 //! Every case also says what it must print (a line and an exit status),
 //! so a setup where both sides fail the same wrong way (no daemon, a
