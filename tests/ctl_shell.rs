@@ -1,1 +1,851 @@
-//! (being written)
+//! Our `supervisorctl` as a person uses it, against our daemon:
+//!
+//! * the interactive shell in a real pseudo-terminal (24x100, `TERM=xterm`,
+//!   the ctl a session leader with the pty as its controlling terminal):
+//!   the initial `status`, the `supervisor> ` prompt, a command and its
+//!   output, the up arrow re-running the last command, tab completion of
+//!   process and command names, `help`, Ctrl-D leaving with status 0, and
+//!   history kept in a file (`-r` or `history_file=`) across sessions;
+//! * `tail -f`, `fg` and `maintail -f` showing lines as the process (or
+//!   the daemon) writes them, `fg` forwarding typed lines to the process,
+//!   and SIGINT (Ctrl-C) ending each at once with 4.3's closing line and
+//!   status 0;
+//! * the shell with piped input, which prints its prompts as 4.3's does:
+//!   compared with the real 4.3 `supervisorctl` on the same input and
+//!   daemon.
+//!
+//! Terminal output is compared after removing escape sequences (colour,
+//! line redraws) and carriage returns: what is asserted is the text a
+//! user sees, not how rustyline paints it. Every read from the pty waits
+//! with `poll` and a deadline, every process is reaped, and a process
+//! still running when a test fails is killed by its pid.
+
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::harness::{Daemon, LIMIT, supervisord_section};
+use crate::util::{bin, fixed_env, python43, run_role, text, wait_for};
+
+/// The programs every test here runs: `echo` writes two lines and
+/// sleeps, `cat` echoes its stdin. `startsecs=0`: RUNNING at once.
+const PROGRAMS: &str = r#"
+[unix_http_server]
+file=%(here)s/supervisor.sock
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://%(here)s/supervisor.sock
+
+[program:echo]
+command=sh -c 'echo line1; echo line2; exec sleep 1000'
+startsecs=0
+
+[program:cat]
+command=cat
+startsecs=0
+"#;
+
+/// Our daemon on [`PROGRAMS`] under `section` (`[supervisord]`), with
+/// both programs RUNNING.
+fn daemon_with(tag: &str, section: &str) -> Daemon {
+    let d = Daemon::start(tag, &format!("{section}{PROGRAMS}"));
+    d.wait_socket("supervisor.sock");
+    d.wait_log("success: cat entered RUNNING state");
+    d.wait_log("success: echo entered RUNNING state");
+    d
+}
+
+fn daemon(tag: &str) -> Daemon {
+    daemon_with(tag, &supervisord_section(""))
+}
+
+// ---- the pseudo-terminal -------------------------------------------------
+
+/// A new pty pair, 24 rows by 100 columns. `posix_openpt` and `open`
+/// with `O_CLOEXEC` (rather than `openpty`, which cannot set it), so no
+/// process another test spawns meanwhile inherits either end.
+fn open_pty() -> (OwnedFd, OwnedFd) {
+    // SAFETY: plain libc calls; every fd returned is checked and owned.
+    unsafe {
+        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        assert!(m >= 0, "posix_openpt: {}", std::io::Error::last_os_error());
+        let master = OwnedFd::from_raw_fd(m);
+        assert_eq!(libc::grantpt(m), 0, "grantpt");
+        assert_eq!(libc::unlockpt(m), 0, "unlockpt");
+        let mut name = [0 as libc::c_char; 128];
+        assert_eq!(libc::ptsname_r(m, name.as_mut_ptr(), name.len()), 0);
+        let s = libc::open(
+            name.as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        );
+        assert!(
+            s >= 0,
+            "open pty slave: {}",
+            std::io::Error::last_os_error()
+        );
+        let slave = OwnedFd::from_raw_fd(s);
+        let ws = libc::winsize {
+            ws_row: 24,
+            ws_col: 100,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        assert_eq!(libc::ioctl(s, libc::TIOCSWINSZ, &ws), 0, "TIOCSWINSZ");
+        (master, slave)
+    }
+}
+
+/// Our `supervisorctl` on a pty, and everything it has written so far.
+struct Pty {
+    master: OwnedFd,
+    child: Child,
+    raw: Vec<u8>,
+    /// Where in the visible text (see [`visible`]) the next `expect`
+    /// starts looking.
+    mark: usize,
+    status: Option<ExitStatus>,
+}
+
+impl Pty {
+    fn spawn(cwd: &Path, args: &[&str]) -> Pty {
+        let (master, slave) = open_pty();
+        let mut c = Command::new(bin());
+        c.arg0("supervisorctl")
+            .args(args)
+            .current_dir(cwd)
+            .env_clear()
+            .envs(fixed_env(cwd))
+            .env("TERM", "xterm")
+            .stdin(Stdio::from(slave.try_clone().expect("dup pty")))
+            .stdout(Stdio::from(slave.try_clone().expect("dup pty")))
+            .stderr(Stdio::from(slave));
+        // SAFETY: setsid and ioctl are async-signal-safe; they make the
+        // child a session leader whose controlling terminal is the pty.
+        unsafe {
+            c.pre_exec(|| {
+                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = c.spawn().expect("spawn supervisorctl on a pty");
+        // `c` (and with it the parent's copies of the slave) drops here.
+        Pty {
+            master,
+            child,
+            raw: Vec::new(),
+            mark: 0,
+            status: None,
+        }
+    }
+
+    /// Reads what is there, waiting up to `wait` for something. Answers
+    /// a cursor position query (`ESC[6n`) as a terminal would. Returns
+    /// false once the child has closed the terminal.
+    fn read_some(&mut self, wait: Duration) -> bool {
+        let mut fds = libc::pollfd {
+            fd: self.master.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = wait.as_millis().min(1000) as libc::c_int;
+        // SAFETY: one valid pollfd.
+        if unsafe { libc::poll(&mut fds, 1, ms) } <= 0 {
+            return true;
+        }
+        let mut buf = [0u8; 4096];
+        // SAFETY: reading into a stack buffer of its size.
+        let n = unsafe { libc::read(self.master.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        if n <= 0 {
+            // EIO: no process has the slave open any more.
+            return false;
+        }
+        let got = &buf[..n as usize];
+        let before = self.raw.len().saturating_sub(3);
+        self.raw.extend_from_slice(got);
+        if self.raw[before..].windows(4).any(|w| w == b"\x1b[6n") {
+            self.send("\x1b[1;1R");
+        }
+        true
+    }
+
+    /// Types `keys`.
+    fn send(&mut self, keys: &str) {
+        let mut rest = keys.as_bytes();
+        while !rest.is_empty() {
+            // SAFETY: writing from a live slice.
+            let n =
+                unsafe { libc::write(self.master.as_raw_fd(), rest.as_ptr().cast(), rest.len()) };
+            assert!(n > 0, "write to pty: {}", std::io::Error::last_os_error());
+            rest = &rest[n as usize..];
+        }
+    }
+
+    fn screen(&self) -> String {
+        visible(&self.raw)
+    }
+
+    /// Waits (up to LIMIT) until `needle` shows after the mark; returns
+    /// the text from the mark to the end of it and moves the mark there.
+    fn expect(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + LIMIT;
+        loop {
+            let screen = self.screen();
+            if let Some(at) = screen[self.mark..].find(needle) {
+                let end = self.mark + at + needle.len();
+                let got = screen[self.mark..end].to_string();
+                self.mark = end;
+                return got;
+            }
+            let now = Instant::now();
+            if now >= deadline || !self.read_some(deadline - now) {
+                panic!(
+                    "{needle:?} never showed after:\n{}\n===== whole screen =====\n{screen}\n===== raw =====\n{:?}",
+                    &screen[self.mark..],
+                    String::from_utf8_lossy(&self.raw)
+                );
+            }
+        }
+    }
+
+    /// Waits (up to LIMIT) for the child to exit, reading what it writes.
+    fn wait_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + LIMIT;
+        loop {
+            if let Some(s) = self.child.try_wait().expect("try_wait") {
+                // What it wrote last; ends at EIO (every end closed).
+                while self.readable() && self.read_some(Duration::ZERO) {}
+                self.status = Some(s);
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "supervisorctl did not exit\n{}",
+                self.screen()
+            );
+            self.read_some(Duration::from_millis(20));
+        }
+    }
+
+    fn readable(&self) -> bool {
+        let mut fds = libc::pollfd {
+            fd: self.master.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, no wait.
+        unsafe { libc::poll(&mut fds, 1, 0) > 0 }
+    }
+}
+
+impl Drop for Pty {
+    fn drop(&mut self) {
+        if self.status.is_none() && self.child.try_wait().ok().flatten().is_none() {
+            // Our own child, by its pid.
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The text of terminal output: escape sequences (CSI `ESC [ ... final`,
+/// and two-byte `ESC x`), carriage returns and bells removed. An
+/// incomplete sequence at the end is left out, so the text of a prefix
+/// of the output is always a prefix of the text of all of it.
+fn visible(raw: &[u8]) -> String {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            0x1b => {
+                let Some(&kind) = raw.get(i + 1) else { break };
+                if kind == b'[' {
+                    let mut j = i + 2;
+                    while j < raw.len() && (0x20..0x40).contains(&raw[j]) {
+                        j += 1;
+                    }
+                    if j >= raw.len() {
+                        break;
+                    }
+                    i = j + 1;
+                } else {
+                    i += 2;
+                }
+            }
+            b'\r' | 0x07 => i += 1,
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Lines of `text` that are `name`'s status line (RUNNING).
+fn status_lines<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
+    text.lines()
+        .filter(|l| {
+            l.strip_prefix(name).is_some_and(|r| {
+                r.starts_with("   ") && r.trim_start().starts_with("RUNNING   pid ")
+            })
+        })
+        .collect()
+}
+
+const HELP_TABLE: &str = "\ndefault commands (type help <topic>):\n=====================================\n\
+    add    exit      open  reload  restart   start   tail   \n\
+    avail  fg        pid   remove  shutdown  status  update \n\
+    clear  maintail  quit  reread  signal    stop    version\n\n";
+
+#[test]
+fn the_shell_in_a_terminal_prompts_recalls_completes_and_leaves_on_ctrl_d() {
+    let d = daemon("ctlsh-pty");
+    let conf = d.conf.to_string_lossy().into_owned();
+    let version = run_role(
+        "supervisorctl",
+        &["-c", &conf, "version"],
+        d.dir.path(),
+        d.dir.path(),
+    );
+    let version = text(&version.stdout);
+    assert!(!version.trim().is_empty());
+    let mut t = Pty::spawn(d.dir.path(), &["-c", &conf]);
+
+    // The initial status, then the prompt.
+    let first = t.expect("supervisor> ");
+    assert_eq!(status_lines(&first, "cat").len(), 1, "{first}");
+    assert_eq!(status_lines(&first, "echo").len(), 1, "{first}");
+    let words: Vec<&str> = first
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(words, ["cat", "echo", "supervisor>"], "{first}");
+
+    // A command and its output: only echo's line.
+    t.send("status echo\r");
+    let out = t.expect("supervisor> ");
+    assert_eq!(status_lines(&out, "echo").len(), 1, "{out}");
+    assert!(status_lines(&out, "cat").is_empty(), "{out}");
+
+    // The up arrow brings the command back; Enter runs it again.
+    t.send("\x1b[A");
+    t.expect("supervisor> status echo");
+    t.send("\r");
+    let out = t.expect("supervisor> ");
+    assert_eq!(status_lines(&out, "echo").len(), 1, "{out}");
+    assert!(status_lines(&out, "cat").is_empty(), "{out}");
+
+    // Tab completes a process name (with the trailing space readline
+    // adds); the completed line runs.
+    t.send("status ec\t");
+    t.expect("supervisor> status echo ");
+    t.send("\r");
+    let out = t.expect("supervisor> ");
+    assert_eq!(status_lines(&out, "echo").len(), 1, "{out}");
+    assert!(status_lines(&out, "cat").is_empty(), "{out}");
+
+    // ... and a command name.
+    t.send("vers\t");
+    t.expect("supervisor> version ");
+    t.send("\r");
+    let out = t.expect("supervisor> ");
+    assert!(
+        out.contains(&format!("\n{version}")),
+        "{out:?} lacks {version:?}"
+    );
+
+    // An ambiguous start: the second Tab lists both commands; the line
+    // is kept and can be finished by hand.
+    t.send("sta\t\t");
+    let listed = t.expect("supervisor> sta");
+    assert!(
+        listed.contains("start") && listed.contains("status"),
+        "{listed}"
+    );
+    t.send("tus cat\r");
+    let out = t.expect("supervisor> ");
+    assert_eq!(status_lines(&out, "cat").len(), 1, "{out}");
+    assert!(status_lines(&out, "echo").is_empty(), "{out}");
+
+    // After `help`, command names complete too; `help` alone prints the
+    // table exactly as 4.3 does.
+    t.send("help shu\t");
+    t.expect("supervisor> help shutdown ");
+    t.send("\r");
+    let out = t.expect("supervisor> ");
+    assert!(
+        out.contains("\nshutdown \tShut the remote supervisord down.\n"),
+        "{out:?}"
+    );
+    t.send("help\r");
+    let out = t.expect("supervisor> ");
+    assert!(out.contains(HELP_TABLE), "{out:?}");
+
+    // Ctrl-D on an empty line: an empty line, then exit status 0.
+    t.send("\x04");
+    let status = t.wait_exit();
+    assert_eq!(status.code(), Some(0), "{}", t.screen());
+    let rest = &t.screen()[t.mark..];
+    assert_eq!(rest.trim_start_matches(' '), "\n", "{rest:?}");
+}
+
+#[test]
+fn history_is_kept_in_a_file_and_recalled_by_the_next_session() {
+    let d = daemon("ctlsh-hist");
+    let conf = d.conf.to_string_lossy().into_owned();
+    let hist = d.path("history");
+    let hist_s = hist.to_string_lossy().into_owned();
+
+    // Session 1: `-r FILE`. The file is written at exit.
+    let mut t = Pty::spawn(d.dir.path(), &["-c", &conf, "-r", &hist_s]);
+    t.expect("supervisor> ");
+    t.send("status cat\r");
+    t.expect("supervisor> ");
+    t.send("pid\r");
+    let out = t.expect("supervisor> ");
+    assert!(out.contains(&format!("\n{}\n", d.pid())), "{out:?}");
+    t.send("\x04");
+    assert_eq!(t.wait_exit().code(), Some(0), "{}", t.screen());
+    drop(t);
+    assert_eq!(
+        std::fs::read_to_string(&hist).unwrap_or_default(),
+        "status cat\npid\n"
+    );
+
+    // Session 2: `history_file=` in [supervisorctl]. Up twice is the
+    // first command of session 1; it runs. Ctrl-C at the prompt leaves
+    // (status 0, as 4.3) and still saves the history.
+    let ctl_conf = d.dir.write(
+        "ctl.conf",
+        format!(
+            "[supervisorctl]\nserverurl=unix://{}\nhistory_file={hist_s}\n",
+            d.path("supervisor.sock").display()
+        ),
+    );
+    let ctl_conf = ctl_conf.to_string_lossy().into_owned();
+    let mut t = Pty::spawn(d.dir.path(), &["-c", &ctl_conf]);
+    t.expect("supervisor> ");
+    t.send("\x1b[A");
+    t.expect("supervisor> pid");
+    t.send("\x1b[A");
+    t.expect("supervisor> status cat");
+    t.send("\r");
+    let out = t.expect("supervisor> ");
+    assert_eq!(status_lines(&out, "cat").len(), 1, "{out}");
+    assert!(status_lines(&out, "echo").is_empty(), "{out}");
+    t.send("\x03");
+    assert_eq!(t.wait_exit().code(), Some(0), "{}", t.screen());
+    drop(t);
+    assert_eq!(
+        std::fs::read_to_string(&hist).unwrap_or_default(),
+        "status cat\npid\nstatus cat\n"
+    );
+}
+
+/// A daemon that wants a password: the shell's first `status` gets a 401,
+/// so it asks for a user name (echoed) and a password (read from the
+/// terminal with echo off, as getpass does), then goes on with them.
+#[test]
+fn a_401_in_the_terminal_asks_for_credentials_without_echoing_the_password() {
+    let conf = format!(
+        "{}{}",
+        supervisord_section(""),
+        PROGRAMS.replace(
+            "file=%(here)s/supervisor.sock\n",
+            "file=%(here)s/supervisor.sock\nusername=someone\npassword=s3cret-pw\n",
+        )
+    );
+    let d = Daemon::start("ctlsh-auth", &conf);
+    d.wait_socket("supervisor.sock");
+    d.wait_log("success: cat entered RUNNING state");
+    d.wait_log("success: echo entered RUNNING state");
+    let conf = d.conf.to_string_lossy().into_owned();
+    let mut t = Pty::spawn(d.dir.path(), &["-c", &conf]);
+    t.expect("Server requires authentication\nUsername:");
+    t.send("someone\r");
+    t.expect("someone\nPassword:");
+    t.send("s3cret-pw\r");
+    let out = t.expect("supervisor> ");
+    assert!(!out.contains("s3cret"), "the password was echoed: {out:?}");
+    assert!(out.starts_with("\n\ncat "), "{out:?}");
+    assert_eq!(status_lines(&out, "echo").len(), 1, "{out}");
+    t.send("pid\r");
+    let out = t.expect("supervisor> ");
+    assert!(out.contains(&format!("\n{}\n", d.pid())), "{out:?}");
+    t.send("\x04");
+    assert_eq!(t.wait_exit().code(), Some(0), "{}", t.screen());
+}
+
+// ---- following: tail -f, fg, maintail -f ---------------------------------
+
+/// Our `supervisorctl` with pipes, its output collected as it comes.
+struct Piped {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    out: Arc<Mutex<Vec<u8>>>,
+    err: Arc<Mutex<Vec<u8>>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+fn collect(
+    mut pipe: impl Read + Send + 'static,
+) -> (Arc<Mutex<Vec<u8>>>, std::thread::JoinHandle<()>) {
+    let buf = Arc::new(Mutex::new(Vec::new()));
+    let b = Arc::clone(&buf);
+    let handle = std::thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            b.lock().unwrap().extend_from_slice(&chunk[..n]);
+        }
+    });
+    (buf, handle)
+}
+
+impl Piped {
+    /// Ours.
+    fn spawn(cwd: &Path, args: &[&str]) -> Piped {
+        let mut c = Command::new(bin());
+        c.arg0("supervisorctl");
+        Piped::spawn_with(c, cwd, args, &[])
+    }
+
+    /// 4.3's.
+    fn spawn43(cwd: &Path, args: &[&str]) -> Piped {
+        let mut c = Command::new(python43());
+        c.args([
+            "-c",
+            "import sys; sys.argv[0] = 'supervisorctl'; from supervisor.supervisorctl import main; main()",
+        ]);
+        // Python block-buffers a pipe; 4.3 flushes only the log data.
+        Piped::spawn_with(c, cwd, args, &[("PYTHONUNBUFFERED", "1")])
+    }
+
+    fn spawn_with(mut c: Command, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Piped {
+        let mut child = c
+            .args(args)
+            .current_dir(cwd)
+            .env_clear()
+            .envs(fixed_env(cwd))
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn supervisorctl");
+        let stdin = child.stdin.take();
+        let (out, t1) = collect(child.stdout.take().unwrap());
+        let (err, t2) = collect(child.stderr.take().unwrap());
+        Piped {
+            child,
+            stdin,
+            out,
+            err,
+            threads: vec![t1, t2],
+        }
+    }
+
+    fn stdout(&self) -> String {
+        text(&self.out.lock().unwrap())
+    }
+
+    fn stderr(&self) -> String {
+        text(&self.err.lock().unwrap())
+    }
+
+    /// Waits (up to LIMIT) until stdout contains `needle`.
+    fn wait_stdout(&self, needle: &str) {
+        assert!(
+            wait_for(LIMIT, || self.stdout().contains(needle)),
+            "{needle:?} never came\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+    }
+
+    fn type_line(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .expect("write ctl stdin");
+        stdin.flush().unwrap();
+    }
+
+    /// SIGINT by pid (Ctrl-C); returns the exit status and how long
+    /// it took to come.
+    fn interrupt(&mut self) -> (ExitStatus, Duration) {
+        let start = Instant::now();
+        // SAFETY: signalling the supervisorctl this test started.
+        assert_eq!(
+            unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) },
+            0
+        );
+        (self.wait(), start.elapsed())
+    }
+
+    /// Waits (up to LIMIT) for exit and for its output to be complete.
+    fn wait(&mut self) -> ExitStatus {
+        let mut status = None;
+        let ok = wait_for(LIMIT, || {
+            status = self.child.try_wait().expect("try_wait");
+            status.is_some()
+        });
+        assert!(
+            ok,
+            "supervisorctl did not exit\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        status.unwrap()
+    }
+}
+
+impl Drop for Piped {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            // Our own child, by its pid.
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+const PRESS: &str = "==> Press Ctrl-C to exit <==\n";
+
+/// `tail -f cat` and `fg cat` at once: each line typed into `fg` goes to
+/// cat's stdin, cat writes it back, and both followers show it as soon as
+/// it is written (nothing is written unless a line is typed, so what they
+/// show is exact). SIGINT ends `tail -f` with an empty line and `fg` with
+/// `Exiting foreground`, both at once and with status 0. 4.3's `tail -f`
+/// follows alongside and must print the same. (4.3's `fg` is left out:
+/// it does not exit after Ctrl-C or end of input, its log thread lives
+/// on; ours does.)
+#[test]
+fn tail_f_and_fg_show_lines_as_written_and_end_on_ctrl_c() {
+    let d = daemon("ctlsh-follow");
+    let conf = d.conf.to_string_lossy().into_owned();
+    let mut tail = Piped::spawn(d.dir.path(), &["-c", &conf, "tail", "-f", "cat"]);
+    tail.wait_stdout(PRESS);
+    let mut tail43 = Piped::spawn43(d.dir.path(), &["-c", &conf, "tail", "-f", "cat"]);
+    tail43.wait_stdout(PRESS);
+    let mut fg = Piped::spawn(d.dir.path(), &["-c", &conf, "fg", "cat"]);
+    fg.wait_stdout(PRESS);
+
+    fg.type_line("first line typed");
+    tail.wait_stdout("first line typed\n");
+    fg.wait_stdout("first line typed\n");
+    assert!(!tail.stdout().contains("second"));
+    fg.type_line("second line typed");
+    tail.wait_stdout("second line typed\n");
+    fg.wait_stdout("second line typed\n");
+
+    let (status, took) = tail.interrupt();
+    assert_eq!(status.code(), Some(0), "{}", tail.stderr());
+    assert!(
+        took < Duration::from_secs(5),
+        "tail -f took {took:?} to end"
+    );
+    assert_eq!(
+        tail.stdout(),
+        format!("{PRESS}first line typed\nsecond line typed\n\n")
+    );
+    assert_eq!(tail.stderr(), "");
+    tail43.wait_stdout("second line typed\n");
+    let (status, _) = tail43.interrupt();
+    assert_eq!(status.code(), Some(0), "{}", tail43.stderr());
+    assert_eq!(
+        (tail.stdout(), tail.stderr()),
+        (tail43.stdout(), tail43.stderr()),
+        "ours (left) vs 4.3's tail -f"
+    );
+
+    // fg still forwards after tail -f has gone.
+    fg.type_line("third");
+    fg.wait_stdout("third\n");
+    let (status, took) = fg.interrupt();
+    assert_eq!(status.code(), Some(0), "{}", fg.stderr());
+    assert!(took < Duration::from_secs(5), "fg took {took:?} to end");
+    assert_eq!(
+        fg.stdout(),
+        format!("{PRESS}first line typed\nsecond line typed\nthird\nExiting foreground\n")
+    );
+    assert_eq!(fg.stderr(), "");
+
+    // What fg sent really went to cat: its log has it.
+    let log = run_role(
+        "supervisorctl",
+        &["-c", &conf, "tail", "cat"],
+        d.dir.path(),
+        d.dir.path(),
+    );
+    assert_eq!(
+        text(&log.stdout),
+        "first line typed\nsecond line typed\nthird\n\n"
+    );
+}
+
+/// `fg` ends by itself at the end of its input, and when the process is
+/// no longer running by the time a line is typed.
+#[test]
+fn fg_ends_at_end_of_input_and_when_the_process_dies() {
+    let d = daemon("ctlsh-fg");
+    let conf = d.conf.to_string_lossy().into_owned();
+
+    let mut fg = Piped::spawn(d.dir.path(), &["-c", &conf, "fg", "cat"]);
+    fg.wait_stdout(PRESS);
+    fg.type_line("only line");
+    fg.wait_stdout("only line\n");
+    drop(fg.stdin.take());
+    let status = fg.wait();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        fg.stdout(),
+        format!("{PRESS}only line\nExiting foreground\n")
+    );
+
+    let mut fg = Piped::spawn(d.dir.path(), &["-c", &conf, "fg", "cat"]);
+    fg.wait_stdout(PRESS);
+    fg.wait_stdout("only line\n");
+    let stop = run_role(
+        "supervisorctl",
+        &["-c", &conf, "stop", "cat"],
+        d.dir.path(),
+        d.dir.path(),
+    );
+    assert_eq!(text(&stop.stdout), "cat: stopped\n");
+    fg.type_line("too late");
+    let status = fg.wait();
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        fg.stdout()
+            .ends_with("only line\nProcess got killed\nExiting foreground\n"),
+        "{}",
+        fg.stdout()
+    );
+}
+
+/// `maintail -f` shows the main log as supervisord writes it; SIGINT ends
+/// it with an empty line and status 0.
+#[test]
+fn maintail_f_shows_the_main_log_as_written_and_ends_on_ctrl_c() {
+    // loglevel=info: nothing but what the test causes is logged.
+    let section = "[supervisord]\nlogfile=%(here)s/main.log\npidfile=%(here)s/supervisord.pid\n\
+                   childlogdir=%(here)s\nnodaemon=true\nloglevel=info\n";
+    let d = daemon_with("ctlsh-maintail", section);
+    let conf = d.conf.to_string_lossy().into_owned();
+    let mut m = Piped::spawn(d.dir.path(), &["-c", &conf, "maintail", "-f"]);
+    m.wait_stdout(PRESS);
+    m.wait_stdout("success: echo entered RUNNING state");
+    assert!(!m.stdout().contains("stopped: echo"));
+    let stop = run_role(
+        "supervisorctl",
+        &["-c", &conf, "stop", "echo"],
+        d.dir.path(),
+        d.dir.path(),
+    );
+    assert_eq!(text(&stop.stdout), "echo: stopped\n");
+    m.wait_stdout("stopped: echo (terminated by SIGTERM)\n");
+    let (status, took) = m.interrupt();
+    assert_eq!(status.code(), Some(0), "{}", m.stderr());
+    assert!(
+        took < Duration::from_secs(5),
+        "maintail -f took {took:?} to end"
+    );
+    let out = m.stdout();
+    assert!(out.starts_with(PRESS) && out.ends_with("\n\n"), "{out:?}");
+    assert_eq!(m.stderr(), "");
+}
+
+// ---- piped input -----------------------------------------------------------
+
+/// `uptime H:MM:SS` varies between two runs a moment apart.
+fn without_uptimes(s: &str) -> String {
+    s.lines()
+        .map(|l| match l.find(", uptime ") {
+            Some(at) => format!("{}, uptime <UPTIME>", &l[..at]),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// With input piped in, the shell still prints `supervisor> ` before each
+/// line it reads, the output following on the same line, and an empty
+/// line at the end of input: the same bytes as 4.3's shell.
+#[test]
+fn piped_input_prints_prompts_as_4_3_does() {
+    let d = daemon("ctlsh-piped");
+    let conf = d.conf.to_string_lossy().into_owned();
+    let input = "status\nhelp\nhelp stop\nfoo\n\nstatus nosuch\n?tail\n";
+    let run = |mut c: Command| {
+        let mut child = c
+            .arg("-c")
+            .arg(&conf)
+            .current_dir(d.dir.path())
+            .env_clear()
+            .envs(fixed_env(d.dir.path()))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn supervisorctl");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .expect("write input");
+        let (out, t1) = collect(child.stdout.take().unwrap());
+        let (err, t2) = collect(child.stderr.take().unwrap());
+        let mut status = None;
+        let done = wait_for(LIMIT, || {
+            status = child.try_wait().expect("try_wait");
+            status.is_some()
+        });
+        if !done {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = t1.join();
+        let _ = t2.join();
+        let out = text(&out.lock().unwrap());
+        let err = text(&err.lock().unwrap());
+        (without_uptimes(&out), err, status.and_then(|s| s.code()))
+    };
+    let mut theirs = Command::new(python43());
+    theirs.args([
+        "-c",
+        "import sys; sys.argv[0] = 'supervisorctl'; from supervisor.supervisorctl import main; main()",
+    ]);
+    let mut ours = Command::new(bin());
+    ours.arg0("supervisorctl");
+    let theirs = run(theirs);
+    let ours = run(ours);
+    assert_eq!(ours, theirs, "ours (left) vs 4.3 (right)");
+    let (out, err, code) = ours;
+    assert_eq!((err.as_str(), code), ("", Some(0)));
+    // 7 lines and the end of input: 8 prompts; the last one then the
+    // empty line EOF prints.
+    assert_eq!(out.matches("supervisor> ").count(), 8, "{out}");
+    assert!(out.ends_with("supervisor> "), "{out:?}");
+    assert!(out.contains("supervisor> *** Unknown syntax: foo"), "{out}");
+    assert!(
+        out.contains("supervisor> nosuch: ERROR (no such process)"),
+        "{out}"
+    );
+    assert!(out.contains(&HELP_TABLE[1..]), "{out}");
+}

@@ -304,10 +304,18 @@ impl Server {
             self.auth_header(),
             body.len()
         );
-        stream.write_all(request.as_bytes())?;
-        stream.write_all(body.as_bytes())?;
+        // One write, as Python's http.client sends a small request: a
+        // server that answers after the head (4.3's 401) and closes must
+        // not find the body still coming. If it closed anyway (EPIPE),
+        // its answer may still be there to read; it explains more than
+        // the broken pipe does.
+        let sent = stream.write_all([request.as_bytes(), body.as_bytes()].concat().as_slice());
         let mut reader = BufReader::new(stream);
-        let (status, reason) = read_status(&mut reader)?;
+        let (status, reason) = match (sent, read_status(&mut reader)) {
+            (_, Ok(head)) => head,
+            (Err(e), Err(_)) => return Err(e.into()),
+            (Ok(()), Err(e)) => return Err(e),
+        };
         let headers = read_headers(&mut reader)?;
         if status != 200 {
             return Err(CallError::Http(status, reason));

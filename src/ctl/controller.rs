@@ -173,19 +173,25 @@ impl Controller {
             self.exitstatus = exit::GENERIC;
             return Flow::Continue;
         };
+        let before = self.exitstatus;
         match self.dispatch(&cmd, &arg) {
             Ok(flow) => flow,
             Err(CallError::Http(401, reason)) => {
+                // 4.3's ProtocolError sets no exit status on its way out of
+                // a command (only faults do); some of ours set 1 for any
+                // error, which would outlive a successful retry.
+                self.exitstatus = before;
                 self.output("Server requires authentication");
                 if self.interactive {
-                    // End of input at either question ends the command
-                    // (4.3: EOFError), rather than asking forever.
+                    // End of input at either prompt is Python's EOFError,
+                    // which ends the retries (input() says why, getpass
+                    // does not).
                     let Some(username) = self.ask("Username:") else {
-                        self.error(&CallError::Python("EOFError", String::new()));
+                        self.error(&eof_error("EOF when reading a line"));
                         return Flow::Continue;
                     };
                     let Some(password) = read_password("Password:", &mut self.input) else {
-                        self.error(&CallError::Python("EOFError", String::new()));
+                        self.error(&eof_error(""));
                         return Flow::Continue;
                     };
                     self.output("");
@@ -924,11 +930,17 @@ impl Controller {
 
     // ---- shutdown / reload / version / open --------------------------
 
-    fn confirm(&mut self, question: &str) -> bool {
-        !self.interactive
-            || self
-                .ask(question)
-                .is_some_and(|a| a.to_lowercase().starts_with('y'))
+    /// 4.3's y/N question, asked only when interactive. End of input is
+    /// the EOFError of Python's `input()`, which 4.3 does not catch: the
+    /// generic error line, exit 1.
+    fn confirm(&mut self, question: &str) -> Result<bool> {
+        if !self.interactive {
+            return Ok(true);
+        }
+        match self.ask(question) {
+            None => Err(eof_error("EOF when reading a line")),
+            Some(a) => Ok(a.to_lowercase().starts_with('y')),
+        }
     }
 
     fn do_shutdown(&mut self, arg: &str) -> Result<()> {
@@ -940,7 +952,7 @@ impl Controller {
             );
             return Ok(());
         }
-        if !self.confirm("Really shut the remote supervisord process down y/N? ") {
+        if !self.confirm("Really shut the remote supervisord process down y/N? ")? {
             return Ok(());
         }
         match self.call("shutdown", &[]) {
@@ -977,13 +989,8 @@ impl Controller {
             );
             return Ok(());
         }
-        if self.interactive {
-            match self.ask("Really restart the remote supervisord process y/N? ") {
-                // 4.3 fails on end of input here (EOFError).
-                None => return Err(CallError::Python("EOFError", String::new())),
-                Some(a) if !a.to_lowercase().starts_with('y') => return Ok(()),
-                Some(_) => {}
-            }
+        if !self.confirm("Really restart the remote supervisord process y/N? ")? {
+            return Ok(());
         }
         match self.call("restart", &[]) {
             Ok(_) => self.output("Restarted supervisord"),
@@ -1308,8 +1315,7 @@ fn paint(padded: &str, state: i64) -> String {
 }
 
 /// Reads a password from the terminal without echo (Python's `getpass`);
-/// without a terminal, from stdin with the prompt on stderr. None at end
-/// of input.
+/// without a terminal, from stdin.
 fn read_password(prompt: &str, input: &mut Input) -> Option<String> {
     use std::io::{BufRead, BufReader};
     use std::os::fd::AsRawFd;
@@ -1318,8 +1324,12 @@ fn read_password(prompt: &str, input: &mut Input) -> Option<String> {
         .write(true)
         .open("/dev/tty")
     else {
-        eprint!("{prompt}");
-        return input.read_line().ok().flatten();
+        // Python's fallback_getpass: a warning and the prompt on stderr,
+        // the line from the same stdin the user name came from.
+        eprint!("Warning: Password input may be echoed.\n{prompt}");
+        let line = input.read_line().ok().flatten()?;
+        eprintln!();
+        return Some(line);
     };
     let fd = tty.as_raw_fd();
     // SAFETY: termios calls on a terminal fd we opened.
@@ -1342,11 +1352,17 @@ fn read_password(prompt: &str, input: &mut Input) -> Option<String> {
         // SAFETY: restoring the attributes saved above.
         unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &saved) };
     }
-    let _ = w.write_all(b"\n");
-    if read.ok()? == 0 {
+    if !matches!(read, Ok(n) if n > 0) {
         return None;
     }
+    let _ = w.write_all(b"\n");
     Some(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+/// Python's `EOFError` (from `input()`: "EOF when reading a line"; from
+/// `getpass`: no text).
+fn eof_error(text: &str) -> CallError {
+    CallError::Python("EOFError", text.to_string())
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@ use std::cell::RefCell;
 use std::io::IsTerminal;
 
 use rustyline::completion::{Completer, Pair};
-use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::history::DefaultHistory;
@@ -190,15 +189,10 @@ pub fn run(ctl: &mut Controller, prompt: &str, history_file: Option<&str>) {
                     break;
                 }
             }
-            Err(ReadlineError::Eof) => {
-                ctl.onecmd("EOF");
-                break;
-            }
-            Err(_) => {
-                // Ctrl-C at the prompt leaves, as in 4.3.
-                ctl.output("");
-                break;
-            }
+            // Ctrl-D, or Ctrl-C at the prompt, leaves, as in 4.3. 4.3
+            // then prints an empty line to end the prompt's line;
+            // rustyline has already ended it, so nothing more is printed.
+            Err(_) => break,
         }
     }
     if let Some(path) = history_file {

@@ -40,6 +40,10 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 pub const MAX_CONNECTIONS: usize = 1024;
 /// How long a response write may block on a client that does not read.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long, and how much of an unread request body, a connection reads
+/// and drops before it closes ([`Conn::linger`]).
+const LINGER: Duration = Duration::from_secs(1);
+const MAX_LINGER_BYTES: usize = 1024 * 1024;
 /// Stack of a connection thread: handlers are shallow.
 const THREAD_STACK: usize = 256 * 1024;
 
@@ -250,6 +254,37 @@ impl Conn {
         }
         self.unread_body = 0;
         Ok(body)
+    }
+
+    /// Before closing after an answer to a request whose body was never
+    /// read (a 401): reads and drops that body, briefly. Closing with it
+    /// unread makes the client's write of it fail (EPIPE on a unix
+    /// socket, a reset on TCP) before it reads the answer: 4.3's own
+    /// supervisorctl, which writes the body after the head, then prints
+    /// a BrokenPipeError instead of "Server requires authentication".
+    /// (medusa, after its 401, reads on and ignores what comes.)
+    fn linger(&mut self) {
+        let mut left = self
+            .unread_body
+            .saturating_sub(self.buf.len())
+            .min(MAX_LINGER_BYTES);
+        let deadline = Instant::now() + LINGER;
+        let mut chunk = [0u8; 8192];
+        while left > 0 {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            if wait.is_zero() {
+                return;
+            }
+            if self.stream.set_read_timeout(Some(wait)).is_err() {
+                return;
+            }
+            match self.stream.read(&mut chunk[..left.min(8192)]) {
+                Ok(0) => return,
+                Ok(n) => left -= n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return,
+            }
+        }
     }
 
     /// Ends the connection without an answer (the client went away, or
@@ -615,6 +650,7 @@ fn serve_connection(stream: Stream, peer: String, handler: &dyn Handler) {
             break;
         }
     }
+    conn.linger();
     conn.stream.shutdown();
 }
 
