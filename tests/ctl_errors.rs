@@ -479,8 +479,9 @@ fn log_reads_print_what_4_3_prints() {
 }
 
 /// `clear g:*` (the group form, which clearProcessLogs refuses): 4.3
-/// prints Python's `None` for the missing process name; ours leaves it
-/// empty. A 4.3 bug not copied (reported); pinned here on both sides.
+/// prints Python's `None` for the missing process name; ours names the
+/// argument as typed. A 4.3 bug not copied (docs/compat.md); pinned here
+/// on both sides.
 #[test]
 fn clear_of_a_group_names_no_none() {
     let d = daemon(Impl::Ours, "ctlerr-clear");
@@ -494,7 +495,7 @@ fn clear_of_a_group_names_no_none() {
     );
     assert_eq!(
         (ours.stdout.as_str(), ours.code),
-        ("echo:: ERROR (no such process)\n", Some(1))
+        ("echo:*: ERROR (no such process)\n", Some(1))
     );
 }
 

@@ -696,7 +696,9 @@ impl Controller {
         }
         for name in names {
             let (group, process) = split_namespec(name);
-            let process = process.unwrap_or_default();
+            // clearProcessLogs has no group form; name `g:*` as typed
+            // (4.3 printed Python's None here: `g:None`).
+            let process = process.unwrap_or("*");
             match self.call("clearProcessLogs", &[Value::str(name)]) {
                 Ok(_) => self.output(&format!("{}: cleared", make_namespec(group, process))),
                 Err(e) => {
