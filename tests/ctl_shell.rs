@@ -62,7 +62,7 @@ fn daemon_with(tag: &str, section: &str) -> Daemon {
     d
 }
 
-fn daemon(tag: &str) -> Daemon {
+pub fn daemon(tag: &str) -> Daemon {
     daemon_with(tag, &supervisord_section(""))
 }
 
@@ -103,10 +103,10 @@ fn open_pty() -> (OwnedFd, OwnedFd) {
 }
 
 /// Our `supervisorctl` on a pty, and everything it has written so far.
-struct Pty {
+pub struct Pty {
     master: OwnedFd,
     child: Child,
-    raw: Vec<u8>,
+    pub raw: Vec<u8>,
     /// Where in the visible text (see [`visible`]) the next `expect`
     /// starts looking.
     mark: usize,
@@ -115,6 +115,11 @@ struct Pty {
 
 impl Pty {
     fn spawn(cwd: &Path, args: &[&str]) -> Pty {
+        Pty::spawn_env(cwd, args, &[])
+    }
+
+    /// [`Pty::spawn`] with more environment variables.
+    pub fn spawn_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Pty {
         let (master, slave) = open_pty();
         let mut c = Command::new(bin());
         c.arg0("supervisorctl")
@@ -123,6 +128,7 @@ impl Pty {
             .env_clear()
             .envs(fixed_env(cwd))
             .env("TERM", "xterm")
+            .envs(env.iter().copied())
             .stdin(Stdio::from(slave.try_clone().expect("dup pty")))
             .stdout(Stdio::from(slave.try_clone().expect("dup pty")))
             .stderr(Stdio::from(slave));
@@ -217,7 +223,7 @@ impl Pty {
     }
 
     /// Waits (up to LIMIT) for the child to exit, reading what it writes.
-    fn wait_exit(&mut self) -> ExitStatus {
+    pub fn wait_exit(&mut self) -> ExitStatus {
         let deadline = Instant::now() + LIMIT;
         loop {
             if let Some(s) = self.child.try_wait().expect("try_wait") {

@@ -73,3 +73,7 @@ mod ctl_shell;
 /// The man pages and shell completion scripts: they parse, and they name
 /// every option and command the binary has.
 mod man_completions;
+
+/// What our `supervisorctl` adds to 4.3's: `status --json`, `avail --json`,
+/// and state colours on a terminal (never when piped or with NO_COLOR).
+mod ctl_extras;
