@@ -313,6 +313,17 @@ fn unknown_commands_and_names_print_what_4_3_prints() {
 /// Wrong argument counts and forms: the message, the command's help
 /// after it where 4.3 prints it, and the exit status.
 const BAD_ARGUMENTS: &[(&str, i32, &str)] = &[
+    // Offsets beyond XML-RPC's 32-bit int fail as 4.3's marshaller fails.
+    (
+        "tail -3000000000 echo",
+        1,
+        "error: <class 'OverflowError'>, int exceeds XML-RPC limits",
+    ),
+    (
+        "maintail -3000000000",
+        1,
+        "error: <class 'OverflowError'>, int exceeds XML-RPC limits",
+    ),
     ("start", 2, "Error: start requires a process name"),
     ("stop", 1, "Error: stop requires a process name"),
     ("restart", 1, "Error: restart requires a process name"),

@@ -855,3 +855,45 @@ fn piped_input_prints_prompts_as_4_3_does() {
     );
     assert!(out.contains(&HELP_TABLE[1..]), "{out}");
 }
+
+/// Ctrl-C while the shell waits for piped input (and, the same handler,
+/// while a command runs) ends it as 4.3's ends: an empty line, exit 0.
+#[test]
+fn ctrl_c_in_the_shell_leaves_with_an_empty_line_and_status_0() {
+    let d = daemon("ctlsh-ctrlc");
+    let conf = d.conf.to_string_lossy().into_owned();
+    for (who, mut p) in [
+        ("ours", Piped::spawn(d.dir.path(), &["-c", &conf])),
+        ("4.3", Piped::spawn43(d.dir.path(), &["-c", &conf])),
+    ] {
+        p.wait_stdout("supervisor> ");
+        let (status, took) = p.interrupt();
+        assert_eq!(status.code(), Some(0), "{who}: {status:?}\n{}", p.stderr());
+        assert!(took < LIMIT, "{who}: {took:?}");
+        assert!(
+            p.stdout().ends_with("supervisor> \n"),
+            "{who}: {:?}",
+            p.stdout()
+        );
+    }
+}
+
+/// `TERM=dumb` (and other terminals rustyline cannot drive): the plain
+/// prompt, no escape codes, and Ctrl-C still leaves cleanly.
+#[test]
+fn a_dumb_terminal_gets_the_plain_prompt_and_no_colour() {
+    let d = daemon("ctlsh-dumb");
+    let conf = d.conf.to_string_lossy().into_owned();
+    let mut pty = Pty::spawn_env(d.dir.path(), &["-c", &conf], &[("TERM", "dumb")]);
+    pty.expect("supervisor> ");
+    pty.send("status echo\n");
+    pty.expect("echo ");
+    pty.expect("supervisor> ");
+    pty.send("\x03");
+    assert_eq!(pty.wait_exit().code(), Some(0));
+    let raw = String::from_utf8_lossy(&pty.raw).into_owned();
+    assert!(
+        !raw.contains('\x1b'),
+        "escape codes on a dumb terminal: {raw:?}"
+    );
+}

@@ -149,9 +149,7 @@ fn endpoint(url: &str) -> Result<Endpoint, CallError> {
         match v6.split_once(']') {
             Some((h, rest)) => (h, rest.strip_prefix(':')),
             None => {
-                return Err(CallError::BadResponse(format!(
-                    "Invalid IPv6 URL in serverurl {url}"
-                )));
+                return Err(CallError::Python("ValueError", "Invalid IPv6 URL".into()));
             }
         }
     } else {
@@ -162,12 +160,16 @@ fn endpoint(url: &str) -> Result<Endpoint, CallError> {
     };
     let port = match port {
         None | Some("") => 80,
-        Some(p) => p.parse::<u16>().map_err(|_| {
-            CallError::BadResponse(format!(
-                "Port could not be cast to integer value as {}",
-                repr_str(p)
-            ))
-        })?,
+        Some(p) => match p.parse::<u64>() {
+            Ok(n) => u16::try_from(n)
+                .map_err(|_| CallError::Python("ValueError", "Port out of range 0-65535".into()))?,
+            Err(_) => {
+                return Err(CallError::Python(
+                    "ValueError",
+                    format!("Port could not be cast to integer value as {}", repr_str(p)),
+                ));
+            }
+        },
     };
     Ok(Endpoint::Tcp(host.to_ascii_lowercase(), port))
 }
@@ -285,12 +287,24 @@ impl Server {
         }
     }
 
-    /// The `Host` header value: the URL's authority, or `localhost` for a
-    /// unix socket (4.3's choice).
-    fn host(&self) -> &str {
-        match self.url.strip_prefix("http://") {
-            Some(rest) => rest.split(['/', '?', '#']).next().unwrap_or("localhost"),
-            None => "localhost",
+    /// The `Host` header, as Python's `http.client` writes it: the host
+    /// lower-cased (IPv6 in brackets), `:port` unless it is 80; `localhost`
+    /// for a unix socket (4.3's choice).
+    fn host(&self) -> String {
+        match endpoint(&self.url) {
+            Ok(Endpoint::Tcp(host, port)) => {
+                let host = if host.contains(':') {
+                    format!("[{host}]")
+                } else {
+                    host
+                };
+                if port == 80 {
+                    host
+                } else {
+                    format!("{host}:{port}")
+                }
+            }
+            _ => "localhost".to_string(),
         }
     }
 
@@ -430,9 +444,12 @@ fn read_body(r: &mut impl BufRead, headers: &[(String, String)]) -> Result<Vec<u
             if size == 0 {
                 return Ok(body);
             }
+            // Never sized from the server's number: read what comes.
             let start = body.len();
-            body.resize(start + size, 0);
-            r.read_exact(&mut body[start..])?;
+            r.take(size as u64).read_to_end(&mut body)?;
+            if body.len() - start < size {
+                return Err(CallError::BadResponse("response chunk cut off".into()));
+            }
             read_line(r)?;
         }
     }
@@ -610,6 +627,55 @@ mod tests {
     fn bad_chunk_sizes_are_errors_not_panics() {
         let mut state = Chunked::Size(Vec::new());
         assert!(chunked_step(&mut state, b"zz\r\n", &mut |_| {}).is_err());
+        let chunked = vec![("transfer-encoding".to_string(), "chunked".to_string())];
+        for body in [
+            &b"ffffffffffffffff\r\nabc"[..],
+            b"fffffffffffff\r\nabc",
+            b"10000000000000000\r\n",
+            b"5\r\nab",
+        ] {
+            let got = read_body(&mut io::Cursor::new(body), &chunked);
+            assert!(matches!(got, Err(CallError::BadResponse(_))), "{body:?}");
+        }
+        let fine = read_body(
+            &mut io::Cursor::new(&b"3\r\nabc\r\n0\r\n\r\n"[..]),
+            &chunked,
+        );
+        assert_eq!(fine.unwrap(), b"abc");
+    }
+
+    #[test]
+    fn host_headers_are_what_python_http_client_sends() {
+        let host = |url: &str| {
+            Server {
+                url: url.into(),
+                username: None,
+                password: None,
+            }
+            .host()
+        };
+        assert_eq!(host("http://u:p@127.0.0.1:9001"), "127.0.0.1:9001");
+        assert_eq!(host("http://LOCALHOST:9001/x"), "localhost:9001");
+        assert_eq!(host("http://127.0.0.1:80"), "127.0.0.1");
+        assert_eq!(host("http://[::1]:9001"), "[::1]:9001");
+        assert_eq!(host("unix:///tmp/s.sock"), "localhost");
+    }
+
+    #[test]
+    fn bad_urls_fail_with_the_value_errors_python_raises() {
+        let err = |url: &str| match endpoint(url) {
+            Err(e) => e.python(),
+            Ok(_) => panic!("{url} accepted"),
+        };
+        assert_eq!(
+            err("http://127.0.0.1:99999"),
+            "<class 'ValueError'>, Port out of range 0-65535"
+        );
+        assert_eq!(err("http://[::1"), "<class 'ValueError'>, Invalid IPv6 URL");
+        assert_eq!(
+            err("http://h:x"),
+            "<class 'ValueError'>, Port could not be cast to integer value as 'x'"
+        );
     }
 
     #[test]

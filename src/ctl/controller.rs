@@ -77,11 +77,19 @@ fn split_namespec(spec: &str) -> (&str, Option<&str>) {
 }
 
 fn text(v: &Value, key: &str) -> String {
-    match v.get(key) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Int(i)) => i.to_string(),
-        Some(other) => format!("{other:?}"),
-        None => String::new(),
+    v.get(key).map(py_str).unwrap_or_default()
+}
+
+/// Python's `str()` of a value, as 4.3 prints whatever the server sent.
+fn py_str(v: &Value) -> String {
+    match v {
+        Value::String(s) | Value::DateTime(s) => s.clone(),
+        Value::Int(i) => i.to_string(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Double(d) => crate::xmlrpc::float_repr(*d),
+        Value::Nil => "None".into(),
+        other => format!("{other:?}"),
     }
 }
 
@@ -104,15 +112,21 @@ fn array(v: Value) -> Vec<Value> {
     }
 }
 
+/// Python's `str.isspace()`: Unicode white space plus the four ASCII
+/// separators (FS, GS, RS, US) Rust does not count.
+fn is_py_space(c: char) -> bool {
+    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
+}
+
 /// Python's `str.split()` of a command's argument text.
 fn words(arg: &str) -> Vec<&str> {
-    arg.split_whitespace().collect()
+    arg.split(is_py_space).filter(|w| !w.is_empty()).collect()
 }
 
 /// Python's `cmd.Cmd.parseline`: `(command, argument, line)`, the command
 /// being the leading identifier characters (`?x` is `help x`).
 fn parseline(line: &str) -> (Option<String>, String, String) {
-    let mut line = line.trim().to_string();
+    let mut line = line.trim_matches(is_py_space).to_string();
     if line.is_empty() {
         return (None, String::new(), line);
     }
@@ -125,13 +139,15 @@ fn parseline(line: &str) -> (Option<String>, String, String) {
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .unwrap_or(line.len());
     let cmd = line[..end].to_string();
-    let arg = line[end..].trim().to_string();
+    let arg = line[end..].trim_matches(is_py_space).to_string();
     (Some(cmd), arg, line)
 }
 
 impl Controller {
     pub fn new(server: Server, interactive: bool) -> Controller {
-        let color = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let color = io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none()
+            && std::env::var("TERM").map_or(true, |t| t != "dumb");
         Controller {
             server,
             interactive,
@@ -283,10 +299,7 @@ impl Controller {
     fn upcheck(&mut self) -> Result<bool> {
         match self.call("getVersion", &[]) {
             Ok(v) => {
-                let api = v
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("{v:?}"));
+                let api = py_str(&v);
                 if api != API_VERSION {
                     self.output(&format!(
                         "Sorry, this version of supervisorctl expects to talk to a server with API version {API_VERSION}, but the remote version is {api}."
@@ -668,13 +681,10 @@ impl Controller {
     }
 
     fn clear_result(&self, r: &Value) -> Result<String> {
-        let name = make_namespec(&text(r, "group"), &text(r, "name"));
-        match int(r, "status") {
-            faults::BAD_NAME => Ok(format!("{name}: ERROR (no such process)")),
-            faults::FAILED => Ok(format!("{name}: ERROR (failed)")),
-            faults::SUCCESS => Ok(format!("{name}: cleared")),
-            code => Err(unknown_result(code, &name)),
-        }
+        clear_line(
+            &make_namespec(&text(r, "group"), &text(r, "name")),
+            int(r, "status"),
+        )
     }
 
     fn do_clear(&mut self, arg: &str) -> Result<()> {
@@ -695,23 +705,37 @@ impl Controller {
             return self.report(results, None, Self::clear_result);
         }
         for name in names {
-            let (group, process) = split_namespec(name);
-            // clearProcessLogs has no group form; name `g:*` as typed
-            // (4.3 printed Python's None here: `g:None`).
-            let process = process.unwrap_or("*");
+            // clearProcessLogs has no group form (`g:*`, `g:`); such a name
+            // is shown as typed, where 4.3 printed Python's None (`g:None`).
+            let shown = match split_namespec(name) {
+                (group, Some(process)) => make_namespec(group, process),
+                (_, None) => name.to_string(),
+            };
             match self.call("clearProcessLogs", &[Value::str(name)]) {
-                Ok(_) => self.output(&format!("{}: cleared", make_namespec(group, process))),
-                Err(e) => {
-                    let r = Self::fault_result(e, group, process)?;
-                    let line = self.clear_result(&r)?;
+                Ok(_) => self.output(&format!("{shown}: cleared")),
+                Err(CallError::Fault(f)) => {
+                    let line = clear_line(&shown, f.code)?;
                     self.output(&line);
-                    self.status_from_fault(int(&r, "status"), None);
+                    self.status_from_fault(f.code, None);
                 }
+                Err(e) => return Err(e),
             }
         }
         Ok(())
     }
+}
 
+/// A line of `clear`'s output for `name` and a result status.
+fn clear_line(name: &str, status: i64) -> Result<String> {
+    match status {
+        faults::BAD_NAME => Ok(format!("{name}: ERROR (no such process)")),
+        faults::FAILED => Ok(format!("{name}: ERROR (failed)")),
+        faults::SUCCESS => Ok(format!("{name}: cleared")),
+        code => Err(unknown_result(code, name)),
+    }
+}
+
+impl Controller {
     // ---- tail / maintail / fg ----------------------------------------
 
     /// Prints 4.3's warning when stdout's encoding is not UTF-8, as Python
@@ -809,10 +833,8 @@ impl Controller {
         } else {
             "readProcessStderrLog"
         };
-        match self.call(
-            method,
-            &[Value::str(name), Value::Int(-bytes), Value::Int(0)],
-        ) {
+        let offset = xmlrpc_int(-bytes)?;
+        match self.call(method, &[Value::str(name), offset, Value::Int(0)]) {
             Ok(v) => self.output(v.as_str().unwrap_or_default()),
             Err(e) => self.log_fault(e, name, true)?,
         }
@@ -846,7 +868,8 @@ impl Controller {
                 return Ok(());
             }
         };
-        match self.call("readLog", &[Value::Int(-bytes), Value::Int(0)]) {
+        let offset = xmlrpc_int(-bytes)?;
+        match self.call("readLog", &[offset, Value::Int(0)]) {
             Ok(v) => self.output(v.as_str().unwrap_or_default()),
             Err(e) => self.log_fault(e, "supervisord", false)?,
         }
@@ -1273,6 +1296,17 @@ fn unknown_result(code: i64, name: &str) -> CallError {
     )
 }
 
+/// An XML-RPC `int` (32 bits, as Python's marshaller checks).
+fn xmlrpc_int(n: i64) -> Result<Value> {
+    if i32::try_from(n).is_err() {
+        return Err(CallError::Python(
+            "OverflowError",
+            "int exceeds XML-RPC limits".into(),
+        ));
+    }
+    Ok(Value::Int(n))
+}
+
 /// `str()` of a Python `xmlrpc.client.Fault`.
 fn fault_str(code: i64, string: &str) -> String {
     format!("<Fault {code}: {}>", py_repr(string))
@@ -1282,24 +1316,35 @@ fn py_repr(s: &str) -> String {
     crate::config::pyfmt::repr_str(s)
 }
 
-/// The encoding Python would give stdout when it is not UTF-8: Python
-/// 3.7+ uses UTF-8 for the C/POSIX locale, so only a named non-UTF-8
-/// charset (`LANG=en_US.ISO-8859-1`) counts.
+/// The encoding Python would give stdout when it is not UTF-8. Python
+/// reads the locale's codeset; an unknown locale or the C locale gives
+/// UTF-8 (Python 3.7+ coerces C to UTF-8), so only a real non-UTF-8
+/// locale (`LANG=en_US.ISO-8859-1`, installed) counts.
 fn non_utf8_locale() -> Option<String> {
     if std::env::var_os("PYTHONIOENCODING").is_some() {
         return None;
     }
-    let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
-        .iter()
-        .filter_map(|k| std::env::var(k).ok())
-        .find(|v| !v.is_empty())?;
-    let (_, charset) = locale.split_once('.')?;
-    let charset = charset.split('@').next().unwrap_or(charset);
-    let norm = charset.to_ascii_lowercase().replace(['-', '_'], "");
-    if norm.starts_with("utf") {
+    // SAFETY: setlocale/nl_langinfo on one thread (the ctl has no others
+    // at this point); the previous LC_CTYPE is put back before returning.
+    let codeset = unsafe {
+        let previous = libc::setlocale(libc::LC_CTYPE, std::ptr::null());
+        let previous = (!previous.is_null()).then(|| std::ffi::CStr::from_ptr(previous).to_owned());
+        let set = libc::setlocale(libc::LC_CTYPE, c"".as_ptr());
+        let codeset = (!set.is_null()).then(|| {
+            std::ffi::CStr::from_ptr(libc::nl_langinfo(libc::CODESET))
+                .to_string_lossy()
+                .into_owned()
+        });
+        if let Some(p) = previous {
+            libc::setlocale(libc::LC_CTYPE, p.as_ptr());
+        }
+        codeset?
+    };
+    let norm = codeset.to_ascii_lowercase().replace(['-', '_'], "");
+    if norm.starts_with("utf") || codeset == "ANSI_X3.4-1968" {
         None
     } else {
-        Some(charset.to_string())
+        Some(codeset)
     }
 }
 
@@ -1391,6 +1436,23 @@ mod tests {
         );
         assert_eq!(p("!ls"), ("<none>".into(), "".into(), "!ls".into()));
         assert_eq!(p(":x"), ("".into(), ":x".into(), ":x".into()));
+    }
+
+    #[test]
+    fn python_whitespace_separates_words() {
+        assert_eq!(words("a\x1fb  c\u{a0}d"), ["a", "b", "c", "d"]);
+        let (cmd, arg, _) = parseline("\x1cpid\x1fall\x1d");
+        assert_eq!((cmd.as_deref(), arg.as_str()), (Some("pid"), "all"));
+    }
+
+    #[test]
+    fn values_print_as_python_str_prints_them() {
+        assert_eq!(py_str(&Value::Bool(true)), "True");
+        assert_eq!(py_str(&Value::Nil), "None");
+        assert_eq!(py_str(&Value::Double(1.5)), "1.5");
+        assert_eq!(py_str(&Value::Int(3)), "3");
+        assert!(xmlrpc_int(3_000_000_000).is_err());
+        assert!(xmlrpc_int(-2_147_483_648).is_ok());
     }
 
     #[test]

@@ -159,12 +159,16 @@ impl Helper for Completion {}
 
 /// Runs the shell until EOF, `quit`/`exit` or Ctrl-C at the prompt.
 pub fn run(ctl: &mut Controller, prompt: &str, history_file: Option<&str>) {
+    leave_on_ctrl_c();
     // 4.3 queues `status` before the first prompt.
     if ctl.onecmd("status") == Flow::Quit {
         return;
     }
     let prompt = format!("{prompt}> ");
-    let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    // Terminals rustyline cannot drive get the plain prompt, as pipes do.
+    let dumb =
+        std::env::var("TERM").is_ok_and(|t| ["dumb", "cons25", "emacs"].contains(&t.as_str()));
+    let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal() && !dumb;
     let editor = if terminal { editor(ctl) } else { None };
     let Some(mut editor) = editor else {
         plain(ctl, &prompt);
@@ -200,11 +204,33 @@ pub fn run(ctl: &mut Controller, prompt: &str, history_file: Option<&str>) {
     }
 }
 
+extern "C" fn on_sigint(_: libc::c_int) {
+    // SAFETY: write(2) and _exit(2) are async-signal-safe.
+    unsafe {
+        libc::write(1, b"\n".as_ptr().cast(), 1);
+        libc::_exit(0);
+    }
+}
+
+/// Ctrl-C anywhere in the shell but at a line-editing prompt (which sees
+/// it as a key) ends the shell as 4.3's does: an empty line, exit 0. The
+/// history file is already written (before each command). `tail -f` and
+/// `fg` catch Ctrl-C for themselves while they run and then put this back.
+fn leave_on_ctrl_c() {
+    // SAFETY: installing a handler that only writes and exits.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_sigint as *const () as libc::sighandler_t;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut());
+    }
+}
+
 fn editor(ctl: &Controller) -> Option<Editor<Completion, DefaultHistory>> {
     let config = Config::builder()
         .completion_type(CompletionType::List)
         .auto_add_history(true)
-        .history_ignore_dups(false)
+        .history_ignore_dups(true)
         .ok()?
         .max_history_size(10_000)
         .ok()?

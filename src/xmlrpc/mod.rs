@@ -25,7 +25,7 @@ mod tests;
 
 /// Python's `base64.encodebytes` and lenient `decodebytes`, for HTTP basic
 /// auth as well.
-pub use pytext::{base64_decode, base64_encode};
+pub use pytext::{base64_decode, base64_encode, float_repr};
 pub use request::parse_method_call;
 pub use response::parse_response;
 pub use value::{Fault, MethodCall, RequestError, Value};
