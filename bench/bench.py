@@ -1049,8 +1049,17 @@ def print_table(table, file=sys.stdout):
         )
 
 
-def markdown_table(table):
-    lines = ["| Scenario | Python 4.3 | ours | ratio | target | met |", "|---|---:|---:|---:|---|---|"]
+def markdown_table(table, meta=None):
+    lines = []
+    if meta:
+        m = meta["machine"]
+        lines += [
+            f"Run {meta['date']} (`date -u`), {meta['runs']} runs (medians), {meta['duration_s'] / 60:.1f} min; "
+            f"{m['nproc']} CPUs ({m['cpu']}), {m['memory_gib']} GiB, Linux {m['kernel']}, Python {m['python']}; "
+            f"load average {meta['load_before'][0]:.2f} before, {meta['load_after'][0]:.2f} after.",
+            "",
+        ]
+    lines += ["| Scenario | Python 4.3 | ours | ratio | target | met |", "|---|---:|---:|---:|---|---|"]
     for r in table:
         lines.append(
             "| {} | {} | {} | {} | {} | {} |".format(
@@ -1175,8 +1184,8 @@ def main():
         return rpc_client(sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), sys.argv[5])
 
     ap = argparse.ArgumentParser(description="Python Supervisor 4.3.0 vs supervisor-rs, side by side")
-    ap.add_argument("--binary", required=True, help="the supervisor-rs release binary")
-    ap.add_argument("--venv", required=True, help="venv holding supervisor==4.3.0")
+    ap.add_argument("--binary", help="the supervisor-rs release binary (bench/run passes it)")
+    ap.add_argument("--venv", help="venv holding supervisor==4.3.0 (bench/run passes it)")
     ap.add_argument("--runs", type=int, default=3, help="runs to take medians over (default 3)")
     ap.add_argument("--quick", action="store_true", help="1 run, fewer repetitions, 64 MiB log: for development")
     ap.add_argument("--only", nargs="+", choices=list(SESSIONS), help="run only these sessions")
@@ -1198,9 +1207,11 @@ def main():
         print(header(saved["meta"]))
         print_table(table)
         print()
-        print(markdown_table(table))
+        print(markdown_table(table, saved["meta"]))
         return 0
 
+    if not (args.binary and args.venv):
+        ap.error("--binary and --venv are needed to run (bench/run passes both)")
     args.settle, args.idle_secs, args.ctl_runs, args.calls = 2.0, 10.0, 30, 200
     args.call_budget, args.rpc_secs, args.restarts = 4.0, 3.0, 20
     args.log_bytes = 512 * MIB
@@ -1250,7 +1261,7 @@ def main():
     print_table(table)
     if args.markdown:
         print()
-        print(markdown_table(table))
+        print(markdown_table(table, meta))
     print(f"\nresults: {args.json}")
     return 0
 
