@@ -1028,6 +1028,8 @@ def ratio_text(r):
         return "—"
     if math.isinf(r["ratio"]):
         return "∞"
+    if r["ratio"] >= 100:
+        return f"{r['ratio']:,.0f}x"
     return f"{r['ratio']:.3g}x"
 
 
