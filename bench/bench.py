@@ -23,21 +23,28 @@ What is measured, per daemon (see bench/README.md for the full methodology):
   startup     daemon exec to the Nth `entered RUNNING state` line,
               N = 100 and 500, startsecs = 0 and 1.
   control     `supervisorctl status` as a whole process (median, p99), and
-              getAllProcessInfo round trips over a kept-alive connection
-              from xmlrpc.client (median, p99), 100 and 500 programs.
+              getAllProcessInfo round trips over a kept-alive connection,
+              from xmlrpc.client and raw (request out, last byte in), 100
+              and 500 programs (median, p99).
   rpc         supervisor.getState calls per second from 1 and 8 client
               processes, each on its own kept-alive connection sending a
               pre-encoded request (so the client costs as little as a
-              Python client can), plus the daemon's CPU per call.
+              Python client can), the daemon's and the clients' CPU per
+              call; and a GET that only the HTTP side answers.
   log         a child writing 512 MiB of text lines to stdout, captured to
-              a file (rotation off; 50 MB x 3 backups): MiB/s from spawn
-              request to the file being complete, and the daemon's CPU
-              seconds (/proc/PID/stat), next to the same writer piped into
-              `cat > file`.
-  restart     SIGKILL of a RUNNING child (startsecs=0, autorestart=true) to
-              the `entered RUNNING state` line of its successor, 20 times.
+              a file (rotation off; 50 MB x 3 backups): MiB/s from the
+              startProcess call to the writer's last line being in the
+              file, the daemon's CPU seconds (/proc/PID/stat), and a byte
+              for byte check of what was kept; next to the same writer
+              piped into `cat > file` and into splice(2).
+  restart     SIGKILL of a child that has run 1.05 s (startsecs=0,
+              autorestart=true) to the `entered RUNNING state` line of its
+              successor, 20 times.
   stopall     supervisor.stopAllProcesses(wait=True) with 100 programs that
-              exit on SIGTERM: the call `supervisorctl stop all` makes.
+              exit on SIGTERM (the call `supervisorctl stop all` makes),
+              timed raw.
+  references  no supervisor: posix_spawn of 500 /bin/sleep, SIGTERM and
+              reap of 100 of them; the floors for start-up and stop-all.
 
 Each run measures every scenario on both daemons back to back, alternating
 which goes first, so load from elsewhere on the machine hits both alike;
@@ -45,7 +52,7 @@ the figures reported are medians over runs.
 
 Every process started here is ended by pid and reaped, including the
 daemons' children should a daemon have to be killed; temp dirs are removed;
-Ctrl-C and SIGTERM clean up the same way.
+Ctrl-C, SIGTERM and SIGHUP clean up the same way.
 """
 
 import argparse
