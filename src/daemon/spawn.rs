@@ -566,14 +566,34 @@ impl ChildPlan {
         })
     }
 
+    /// What the parent needs once the child is on its own.
+    fn into_verdicts(self) -> Verdicts {
+        Verdicts {
+            refusal: match self.privileges {
+                Privileges::Refuse(reason) => Some(reason),
+                _ => None,
+            },
+            texts: self.texts,
+        }
+    }
+}
+
+/// The parent's side of the child's failure messages.
+struct Verdicts {
+    texts: FailureTexts,
+    /// The reason a user switch was refused without trying.
+    refusal: Option<String>,
+}
+
+impl Verdicts {
     /// The parent's message for a record from the child.
     fn message(&self, stage: Stage, errno: i32) -> String {
         let t = &self.texts;
         match stage {
             Stage::Setup => format!("{}{}", t.setup, errno_code(errno)),
-            Stage::Refused => match &self.privileges {
-                Privileges::Refuse(reason) => format!("{}{reason}", t.setuid),
-                _ => format!("{}{}", t.setuid, errno_code(errno)),
+            Stage::Refused => match &self.refusal {
+                Some(reason) => format!("{}{reason}", t.setuid),
+                None => format!("{}{}", t.setuid, errno_code(errno)),
             },
             Stage::Groups => format!("{}{}", t.setuid, SwitchStep::Groups.message()),
             Stage::Gid => format!("{}{}", t.setuid, SwitchStep::Gid.message()),
@@ -738,6 +758,35 @@ pub fn spawn(spec: &ChildSpec, name: &str) -> Result<Spawned, SpawnError> {
 
 /// [`spawn`], waiting at most `timeout` for the child's verdict.
 fn spawn_within(spec: &ChildSpec, name: &str, timeout: Duration) -> Result<Spawned, SpawnError> {
+    fork_within(spec, name, timeout)?.finish()
+}
+
+/// A child forked and on its way to `exec`. [`Forked::finish`] waits for
+/// its verdict; until then the child runs on its own, so a caller starting
+/// many children forks them all first and then collects the verdicts, and
+/// the children's way to `exec` overlaps instead of each holding up the
+/// next. Nothing is left behind if it is dropped unfinished but the child,
+/// which the caller's reaping then meets as an unknown pid.
+pub struct Forked {
+    pid: libc::pid_t,
+    stdin: Option<OwnedFd>,
+    stdout: OwnedFd,
+    stderr: Option<OwnedFd>,
+    report: OwnedFd,
+    deadline: Instant,
+    /// What the parent says if the child reports a failure.
+    verdicts: Verdicts,
+}
+
+/// Forks the child `spec` describes; [`Forked::finish`] tells how its way
+/// to `exec` went, waiting until [`EXEC_CONFIRM_TIMEOUT`] after now at
+/// most. Failures before the fork are returned here.
+pub fn fork(spec: &ChildSpec, name: &str) -> Result<Forked, SpawnError> {
+    fork_within(spec, name, EXEC_CONFIRM_TIMEOUT)
+}
+
+fn fork_within(spec: &ChildSpec, name: &str, timeout: Duration) -> Result<Forked, SpawnError> {
+    let deadline = Instant::now() + timeout;
     let plan = ChildPlan::new(spec)
         .map_err(|why| SpawnError::Parent(format!("can't spawn '{name}': {why}")))?;
     let pipes = Pipes::new(spec)
@@ -788,21 +837,44 @@ fn spawn_within(spec: &ChildSpec, name: &str, timeout: Duration) -> Result<Spawn
     // The child has its own copies; ours must go now, or the report
     // channel would never reach end-of-file.
     drop((child_stdin, child_stdout, child_stderr, child_report));
-    match wait_for_exec(&report, timeout) {
-        ExecOutcome::Confirmed | ExecOutcome::TimedOut => Ok(Spawned {
-            pid,
-            stdin,
-            stdout,
-            stderr,
-        }),
-        ExecOutcome::Failed(record) => {
-            reap(pid);
-            let output = drain(&stdout, stderr.as_ref());
-            let message = match record {
-                Some((stage, errno)) => plan.message(stage, errno),
-                None => "child process was not spawned".to_string(),
-            };
-            Err(SpawnError::Child { message, output })
+    Ok(Forked {
+        pid,
+        stdin,
+        stdout,
+        stderr,
+        report,
+        deadline,
+        // Only the failure texts outlive the fork: argv and the
+        // environment are freed now, not when the verdict comes.
+        verdicts: plan.into_verdicts(),
+    })
+}
+
+impl Forked {
+    pub fn pid(&self) -> libc::pid_t {
+        self.pid
+    }
+
+    /// Waits for the child's verdict (until the deadline set at fork):
+    /// `exec`ed, or failed and reaped.
+    pub fn finish(self) -> Result<Spawned, SpawnError> {
+        let timeout = self.deadline.saturating_duration_since(Instant::now());
+        match wait_for_exec(&self.report, timeout) {
+            ExecOutcome::Confirmed | ExecOutcome::TimedOut => Ok(Spawned {
+                pid: self.pid,
+                stdin: self.stdin,
+                stdout: self.stdout,
+                stderr: self.stderr,
+            }),
+            ExecOutcome::Failed(record) => {
+                reap(self.pid);
+                let output = drain(&self.stdout, self.stderr.as_ref());
+                let message = match record {
+                    Some((stage, errno)) => self.verdicts.message(stage, errno),
+                    None => "child process was not spawned".to_string(),
+                };
+                Err(SpawnError::Child { message, output })
+            }
         }
     }
 }
@@ -1616,6 +1688,34 @@ mod tests {
             message,
             "couldn't setuid to 0: Can't drop privilege as nonroot user"
         );
+    }
+
+    #[test]
+    fn children_forked_together_get_their_own_verdicts() {
+        // Forked one after the other, verdicts collected after: each child
+        // keeps its own report channel, failure text and output.
+        let mut bad = sh("echo should not run");
+        bad.directory = Some("/nonexistent-supervisor-rs-dir".to_string());
+        let good = sh("echo ran");
+        let forked = [
+            fork(&good, "first").unwrap(),
+            fork(&bad, "second").unwrap(),
+            fork(&good, "third").unwrap(),
+        ];
+        let mut verdicts = forked.into_iter().map(Forked::finish);
+        let ran = |v: Option<Result<Spawned, SpawnError>>| {
+            let s = v.unwrap().unwrap();
+            drop(s.stdin);
+            assert_eq!(read_to_eof(&s.stdout), "ran\n");
+            assert_eq!(exit_code(wait(s.pid)), 0);
+        };
+        ran(verdicts.next());
+        let (message, _) = child_error(verdicts.next().unwrap());
+        assert_eq!(
+            message,
+            "couldn't chdir to /nonexistent-supervisor-rs-dir: ENOENT"
+        );
+        ran(verdicts.next());
     }
 
     #[test]

@@ -131,6 +131,11 @@ pub struct Supervisor {
     /// `sendRemoteCommEvent` payloads (type, data) waiting for the event
     /// bus, oldest first.
     pub remote_events: VecDeque<(String, String)>,
+    /// While due timers run, children are forked without waiting for each
+    /// to `exec`; their verdicts are collected here, in fork order, once
+    /// the timers are done (see [`Supervisor::run_timers`]).
+    forked: Vec<(u64, spawn::Forked)>,
+    batch_spawns: bool,
 }
 
 /// One capture-mode payload: a PROCESS_COMMUNICATION_<CHANNEL> event.
@@ -174,6 +179,8 @@ impl Supervisor {
             stopping: None,
             comm_events: VecDeque::new(),
             remote_events: VecDeque::new(),
+            forked: Vec::new(),
+            batch_spawns: false,
         }
     }
 
@@ -300,6 +307,13 @@ impl Supervisor {
 
     /// Feeds an event to a process and carries out what follows.
     pub fn apply(&mut self, id: u64, event: Event) {
+        // A child still on its way to exec gets its verdict first, so the
+        // process's state is complete before anything else happens to it.
+        if let Some(i) = self.forked.iter().position(|(f, _)| *f == id) {
+            let (_, forked) = self.forked.remove(i);
+            let outcome = self.finish_spawn(id, forked);
+            self.apply(id, outcome);
+        }
         let now = self.now();
         let mood_running = self.mood_running();
         let Some(m) = self.procs.get_mut(&id) else {
@@ -317,10 +331,14 @@ impl Supervisor {
         match action {
             Action::Log(level, msg) => self.log(level, &msg),
             Action::StateChanged { .. } => {}
-            Action::Spawn => {
-                let outcome = self.spawn(id);
-                self.apply(id, outcome);
-            }
+            Action::Spawn => match self.fork_child(id) {
+                Ok(forked) if self.batch_spawns => self.forked.push((id, forked)),
+                Ok(forked) => {
+                    let outcome = self.finish_spawn(id, forked);
+                    self.apply(id, outcome);
+                }
+                Err(outcome) => self.apply(id, outcome),
+            },
             Action::Kill {
                 target,
                 signal,
@@ -384,8 +402,27 @@ impl Supervisor {
         None
     }
 
-    /// Runs every timer that is due.
+    /// Runs every timer that is due. Children started meanwhile (autostart,
+    /// restarts, retries) are all forked first and their `exec` verdicts
+    /// collected after, so 500 autostarts take about the daemon's own work
+    /// for 500 forks rather than 500 times a child's way to `exec`. The
+    /// verdicts are applied in fork order, so the log reads as before.
     pub fn run_timers(&mut self) {
+        self.batch_spawns = true;
+        self.run_due_timers();
+        self.batch_spawns = false;
+        self.finish_spawns();
+    }
+
+    /// Collects the verdicts of children forked in a batch, in fork order.
+    fn finish_spawns(&mut self) {
+        for (id, forked) in std::mem::take(&mut self.forked) {
+            let outcome = self.finish_spawn(id, forked);
+            self.apply(id, outcome);
+        }
+    }
+
+    fn run_due_timers(&mut self) {
         let now = self.now();
         while let Some(Reverse((at, _, id))) = self.timers.peek().copied() {
             if at > now {
@@ -413,17 +450,18 @@ impl Supervisor {
         }
     }
 
-    /// Starts a child for process `id` and reports how it went.
-    fn spawn(&mut self, id: u64) -> Event {
+    /// Opens the logs of process `id` and forks its child; the error is
+    /// the event for a start that failed before a child existed.
+    fn fork_child(&mut self, id: u64) -> Result<spawn::Forked, Event> {
         let server_url = self.cfg.serverurl();
         let Some(m) = self.procs.get_mut(&id) else {
-            return Event::SpawnFailed {
+            return Err(Event::SpawnFailed {
                 reason: "process was removed".into(),
-            };
+            });
         };
         let spec = match ChildSpec::for_process(&m.cfg, &m.group, server_url.as_deref()) {
             Ok(spec) => spec,
-            Err(reason) => return Event::SpawnFailed { reason },
+            Err(reason) => return Err(Event::SpawnFailed { reason }),
         };
         // Log files are opened before the fork, as 4.3 makes its
         // dispatchers; failing to open one is a failed start.
@@ -445,18 +483,38 @@ impl Supervisor {
                         let code = e
                             .raw_os_error()
                             .map_or_else(|| e.to_string(), spawn::errno_code);
-                        return Event::SpawnFailed {
+                        return Err(Event::SpawnFailed {
                             reason: format!(
                                 "unknown error making dispatchers for '{}': {code}",
                                 m.proc.name
                             ),
-                        };
+                        });
                     }
                 }
             }
         }
         let name = m.proc.name.clone();
-        match spawn::spawn(&spec, &name) {
+        spawn::fork(&spec, &name).map_err(|e| {
+            m.logs[0].file = None;
+            m.logs[1].file = None;
+            Event::SpawnFailed {
+                reason: e.message().to_string(),
+            }
+        })
+    }
+
+    /// The `exec` verdict of a forked child, and the event it makes: its
+    /// pipes watched and its pid known, or the failure and what the child
+    /// said, for the log.
+    fn finish_spawn(&mut self, id: u64, forked: spawn::Forked) -> Event {
+        let outcome = forked.finish();
+        let Some(m) = self.procs.get_mut(&id) else {
+            return Event::SpawnFailed {
+                reason: "process was removed".into(),
+            };
+        };
+        let name = m.proc.name.clone();
+        match outcome {
             Ok(child) => {
                 let pid = child.pid;
                 m.stdin = child.stdin;
@@ -720,6 +778,10 @@ impl Supervisor {
     /// remaining output read first), anything else is an orphan we adopted
     /// as PID 1 or subreaper.
     pub fn reap(&mut self) {
+        // A batch is collected before the timers return, so this finds
+        // none; were one left, its children must be known before waitpid
+        // meets them.
+        self.finish_spawns();
         loop {
             let mut status = 0;
             // SAFETY: status is a valid out-pointer.
