@@ -426,9 +426,11 @@ fn big_bodies_parse_in_linear_time() {
     let body = call(&[&format!("<struct>{members}</struct>")]);
     assert_eq!(params(&body)[0].as_struct().map(<[_]>::len), Some(200_000));
     let elapsed = start.elapsed();
-    // Generous for unoptimised builds; well under a second optimised.
-    let limit = if cfg!(debug_assertions) { 30 } else { 1 };
-    assert!(elapsed < Duration::from_secs(limit), "{elapsed:?}");
+    // A guard against quadratic work, not a speed test (bench/ measures
+    // speed): linear parsing takes well under a second even unoptimised,
+    // a quadratic pass over 10 MB would take hours. Loose enough that a
+    // loaded machine never trips it.
+    assert!(elapsed < Duration::from_secs(60), "{elapsed:?}");
 }
 
 /// A xorshift64 generator: enough randomness for fuzzing, no crate.
