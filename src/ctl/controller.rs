@@ -423,62 +423,71 @@ impl Controller {
         }
     }
 
-    // ---- start / stop / signal / restart -----------------------------
+    // ---- start / stop / signal / clear / restart ---------------------
 
-    fn start_result(&self, r: &Value) -> Result<String> {
-        let name = make_namespec(&text(r, "group"), &text(r, "name"));
-        let why = match int(r, "status") {
-            faults::BAD_NAME => "no such process",
-            faults::NO_FILE => "no such file",
-            faults::NOT_EXECUTABLE => "file is not executable",
-            faults::ALREADY_STARTED => "already started",
-            faults::SPAWN_ERROR => "spawn error",
-            faults::ABNORMAL_TERMINATION => "abnormal termination",
-            faults::SUCCESS => return Ok(format!("{name}: started")),
-            code => return Err(unknown_result(code, &name)),
+    /// 4.3's per-name loop, which it writes out four times (start, stop,
+    /// signal, clear): `all` → one call for everything; `g:*` → the group
+    /// call; a name → the single call, whose fault becomes a result line.
+    /// `extra` follows the name in every call (signal's signal name).
+    fn act(&mut self, verb: &Verb, names: &[&str], extra: &[Value]) -> Result<()> {
+        let with = |first: Option<&str>| -> Vec<Value> {
+            first
+                .map(Value::str)
+                .into_iter()
+                .chain(extra.iter().cloned())
+                .collect()
         };
-        Ok(format!("{name}: ERROR ({why})"))
-    }
-
-    fn signal_result(&self, r: &Value, success: &str) -> Result<String> {
-        let name = make_namespec(&text(r, "group"), &text(r, "name"));
-        let why = match int(r, "status") {
-            faults::BAD_NAME => "no such process",
-            faults::BAD_SIGNAL => "bad signal name",
-            faults::NOT_RUNNING => "not running",
-            faults::SUCCESS => return Ok(format!("{name}: {success}")),
-            faults::FAILED => return Ok(text(r, "description")),
-            code => return Err(unknown_result(code, &name)),
-        };
-        Ok(format!("{name}: ERROR ({why})"))
-    }
-
-    /// Prints each result of a group/all call and latches its status.
-    fn report(
-        &mut self,
-        results: Value,
-        ignored: Option<i64>,
-        line: fn(&Self, &Value) -> Result<String>,
-    ) -> Result<()> {
-        for r in array(results) {
-            let text = line(self, &r)?;
-            self.output(&text);
-            self.status_from_fault(int(&r, "status"), ignored);
+        if names.contains(&"all") {
+            let results = self.call(verb.all, &with(None))?;
+            return self.report(verb, results);
+        }
+        for &name in names {
+            let (group, process) = split_namespec(name);
+            if let (Some(group_method), None) = (verb.group, process) {
+                match self.call(group_method, &with(Some(group))) {
+                    Ok(results) => self.report(verb, results)?,
+                    Err(CallError::Fault(f)) if f.code == faults::BAD_NAME => {
+                        self.output(&format!("{group}: ERROR (no such group)"));
+                        self.exitstatus = verb.bad_group_exit;
+                    }
+                    Err(e) => return Err(e),
+                }
+                continue;
+            }
+            // A group form without a group call (clear) is shown as typed;
+            // 4.3 printed Python's None there (`g:None`).
+            let shown = process.map_or_else(|| name.to_string(), |p| make_namespec(group, p));
+            let (status, description) = match self.call(verb.one, &with(Some(name))) {
+                Ok(_) => (faults::SUCCESS, String::new()),
+                Err(CallError::Fault(f)) => (f.code, f.string),
+                Err(e) => return Err(e),
+            };
+            self.result_line(verb, &shown, status, &description)?;
         }
         Ok(())
     }
 
-    /// A fault from a single-process call as the result struct 4.3 builds.
-    fn fault_result(e: CallError, group: &str, process: &str) -> Result<Value> {
-        match e {
-            CallError::Fault(f) => Ok(Value::structure([
-                ("status", Value::Int(f.code)),
-                ("name", Value::str(process)),
-                ("group", Value::str(group)),
-                ("description", Value::String(f.string)),
-            ])),
-            other => Err(other),
+    /// Prints each result struct of an `all` or group call.
+    fn report(&mut self, verb: &Verb, results: Value) -> Result<()> {
+        for r in array(results) {
+            let name = make_namespec(&text(&r, "group"), &text(&r, "name"));
+            self.result_line(verb, &name, int(&r, "status"), &text(&r, "description"))?;
         }
+        Ok(())
+    }
+
+    /// One result in `verb`'s words, and the exit status it latches.
+    fn result_line(
+        &mut self,
+        verb: &Verb,
+        name: &str,
+        status: i64,
+        description: &str,
+    ) -> Result<()> {
+        let line = (verb.line)(name, status, description)?;
+        self.output(&line);
+        self.status_from_fault(status, verb.ignored);
+        Ok(())
     }
 
     fn do_start(&mut self, arg: &str) -> Result<()> {
@@ -494,44 +503,7 @@ impl Controller {
             );
             return Ok(());
         }
-        let ignored = Some(faults::ALREADY_STARTED);
-        if names.contains(&"all") {
-            let results = self.call("startAllProcesses", &[])?;
-            return self.report(results, ignored, Self::start_result);
-        }
-        for name in names {
-            match split_namespec(name) {
-                (group, None) => match self.call("startProcessGroup", &[Value::str(group)]) {
-                    Ok(results) => self.report(results, ignored, Self::start_result)?,
-                    Err(CallError::Fault(f)) if f.code == faults::BAD_NAME => {
-                        self.output(&format!("{group}: ERROR (no such group)"));
-                        self.exitstatus = exit::INVALID_ARGS;
-                    }
-                    Err(e) => {
-                        self.exitstatus = exit::GENERIC;
-                        return Err(e);
-                    }
-                },
-                (group, Some(process)) => match self.call("startProcess", &[Value::str(name)]) {
-                    Ok(_) => self.output(&format!("{}: started", make_namespec(group, process))),
-                    Err(e) => {
-                        let r = Self::fault_result(e, group, process)?;
-                        let line = self.start_result(&r)?;
-                        self.output(&line);
-                        self.status_from_fault(int(&r, "status"), ignored);
-                    }
-                },
-            }
-        }
-        Ok(())
-    }
-
-    fn stop_result(&self, r: &Value) -> Result<String> {
-        self.signal_result(r, "stopped")
-    }
-
-    fn signalled_result(&self, r: &Value) -> Result<String> {
-        self.signal_result(r, "signalled")
+        self.act(&START, &names, &[])
     }
 
     fn do_stop(&mut self, arg: &str) -> Result<()> {
@@ -543,37 +515,7 @@ impl Controller {
             self.usage("Error: stop requires a process name", "stop", exit::GENERIC);
             return Ok(());
         }
-        let ignored = Some(faults::NOT_RUNNING);
-        if names.contains(&"all") {
-            let results = self.call("stopAllProcesses", &[])?;
-            return self.report(results, ignored, Self::stop_result);
-        }
-        for name in names {
-            match split_namespec(name) {
-                (group, None) => match self.call("stopProcessGroup", &[Value::str(group)]) {
-                    Ok(results) => self.report(results, ignored, Self::stop_result)?,
-                    Err(e) => {
-                        self.exitstatus = exit::GENERIC;
-                        match e {
-                            CallError::Fault(f) if f.code == faults::BAD_NAME => {
-                                self.output(&format!("{group}: ERROR (no such group)"));
-                            }
-                            e => return Err(e),
-                        }
-                    }
-                },
-                (group, Some(process)) => match self.call("stopProcess", &[Value::str(name)]) {
-                    Ok(_) => self.output(&format!("{}: stopped", make_namespec(group, process))),
-                    Err(e) => {
-                        let r = Self::fault_result(e, group, process)?;
-                        let line = self.stop_result(&r)?;
-                        self.output(&line);
-                        self.status_from_fault(int(&r, "status"), ignored);
-                    }
-                },
-            }
-        }
-        Ok(())
+        self.act(&STOP, &names, &[])
     }
 
     fn do_signal(&mut self, arg: &str) -> Result<()> {
@@ -589,40 +531,23 @@ impl Controller {
             );
             return Ok(());
         }
-        let sig = Value::str(args[0]);
-        let names = &args[1..];
-        if names.contains(&"all") {
-            let results = self.call("signalAllProcesses", std::slice::from_ref(&sig))?;
-            return self.report(results, None, Self::signalled_result);
+        self.act(&SIGNAL, &args[1..], &[Value::str(args[0])])
+    }
+
+    fn do_clear(&mut self, arg: &str) -> Result<()> {
+        if !self.upcheck()? {
+            return Ok(());
         }
-        for &name in names {
-            match split_namespec(name) {
-                (group, None) => {
-                    match self.call("signalProcessGroup", &[Value::str(group), sig.clone()]) {
-                        Ok(results) => self.report(results, None, Self::signalled_result)?,
-                        Err(CallError::Fault(f)) if f.code == faults::BAD_NAME => {
-                            self.output(&format!("{group}: ERROR (no such group)"));
-                            self.exitstatus = exit::GENERIC;
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                (group, Some(process)) => {
-                    match self.call("signalProcess", &[Value::str(name), sig.clone()]) {
-                        Ok(_) => {
-                            self.output(&format!("{}: signalled", make_namespec(group, process)))
-                        }
-                        Err(e) => {
-                            let r = Self::fault_result(e, group, process)?;
-                            let line = self.signalled_result(&r)?;
-                            self.output(&line);
-                            self.status_from_fault(int(&r, "status"), None);
-                        }
-                    }
-                }
-            }
+        let names = words(arg);
+        if names.is_empty() {
+            self.usage(
+                "Error: clear requires a process name",
+                "clear",
+                exit::GENERIC,
+            );
+            return Ok(());
         }
-        Ok(())
+        self.act(&CLEAR, &names, &[])
     }
 
     fn do_restart(&mut self, arg: &str) -> Result<()> {
@@ -641,7 +566,7 @@ impl Controller {
         self.do_start(arg)
     }
 
-    // ---- pid / clear -------------------------------------------------
+    // ---- pid ---------------------------------------------------------
 
     fn do_pid(&mut self, arg: &str) -> Result<()> {
         if !self.upcheck()? {
@@ -679,54 +604,90 @@ impl Controller {
         }
         Ok(())
     }
-
-    fn clear_result(&self, r: &Value) -> Result<String> {
-        clear_line(
-            &make_namespec(&text(r, "group"), &text(r, "name")),
-            int(r, "status"),
-        )
-    }
-
-    fn do_clear(&mut self, arg: &str) -> Result<()> {
-        if !self.upcheck()? {
-            return Ok(());
-        }
-        let names = words(arg);
-        if names.is_empty() {
-            self.usage(
-                "Error: clear requires a process name",
-                "clear",
-                exit::GENERIC,
-            );
-            return Ok(());
-        }
-        if names.contains(&"all") {
-            let results = self.call("clearAllProcessLogs", &[])?;
-            return self.report(results, None, Self::clear_result);
-        }
-        for name in names {
-            // clearProcessLogs has no group form (`g:*`, `g:`); such a name
-            // is shown as typed, where 4.3 printed Python's None (`g:None`).
-            let shown = match split_namespec(name) {
-                (group, Some(process)) => make_namespec(group, process),
-                (_, None) => name.to_string(),
-            };
-            match self.call("clearProcessLogs", &[Value::str(name)]) {
-                Ok(_) => self.output(&format!("{shown}: cleared")),
-                Err(CallError::Fault(f)) => {
-                    let line = clear_line(&shown, f.code)?;
-                    self.output(&line);
-                    self.status_from_fault(f.code, None);
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
-    }
 }
 
-/// A line of `clear`'s output for `name` and a result status.
-fn clear_line(name: &str, status: i64) -> Result<String> {
+/// What start, stop, signal and clear call and how they word results.
+struct Verb {
+    /// The call for `all`.
+    all: &'static str,
+    /// The call for `g:*` (clear has none: the single call refuses it).
+    group: Option<&'static str>,
+    /// The call for one process.
+    one: &'static str,
+    /// The fault that leaves the exit status alone (already started...).
+    ignored: Option<i64>,
+    /// The exit status of an unknown group.
+    bad_group_exit: i32,
+    /// `(namespec, status, description)` → the line 4.3 prints.
+    line: fn(&str, i64, &str) -> Result<String>,
+}
+
+const START: Verb = Verb {
+    all: "startAllProcesses",
+    group: Some("startProcessGroup"),
+    one: "startProcess",
+    ignored: Some(faults::ALREADY_STARTED),
+    bad_group_exit: exit::INVALID_ARGS,
+    line: start_line,
+};
+
+const STOP: Verb = Verb {
+    all: "stopAllProcesses",
+    group: Some("stopProcessGroup"),
+    one: "stopProcess",
+    ignored: Some(faults::NOT_RUNNING),
+    bad_group_exit: exit::GENERIC,
+    line: |name, status, description| signal_line(name, status, description, "stopped"),
+};
+
+const SIGNAL: Verb = Verb {
+    all: "signalAllProcesses",
+    group: Some("signalProcessGroup"),
+    one: "signalProcess",
+    ignored: None,
+    bad_group_exit: exit::GENERIC,
+    line: |name, status, description| signal_line(name, status, description, "signalled"),
+};
+
+const CLEAR: Verb = Verb {
+    all: "clearAllProcessLogs",
+    group: None,
+    one: "clearProcessLogs",
+    ignored: None,
+    bad_group_exit: exit::GENERIC,
+    line: clear_line,
+};
+
+/// 4.3's `_startresult`.
+fn start_line(name: &str, status: i64, _: &str) -> Result<String> {
+    let why = match status {
+        faults::BAD_NAME => "no such process",
+        faults::NO_FILE => "no such file",
+        faults::NOT_EXECUTABLE => "file is not executable",
+        faults::ALREADY_STARTED => "already started",
+        faults::SPAWN_ERROR => "spawn error",
+        faults::ABNORMAL_TERMINATION => "abnormal termination",
+        faults::SUCCESS => return Ok(format!("{name}: started")),
+        code => return Err(unknown_result(code, name)),
+    };
+    Ok(format!("{name}: ERROR ({why})"))
+}
+
+/// 4.3's `_signalresult` (and `_stopresult`, with `success` "stopped").
+fn signal_line(name: &str, status: i64, description: &str, success: &str) -> Result<String> {
+    let why = match status {
+        faults::BAD_NAME => "no such process",
+        faults::BAD_SIGNAL => "bad signal name",
+        faults::NOT_RUNNING => "not running",
+        faults::SUCCESS => return Ok(format!("{name}: {success}")),
+        faults::FAILED => return Ok(description.to_string()),
+        code => return Err(unknown_result(code, name)),
+    };
+    Ok(format!("{name}: ERROR ({why})"))
+}
+
+/// 4.3's `_clearresult`.
+fn clear_line(name: &str, status: i64, _: &str) -> Result<String> {
     match status {
         faults::BAD_NAME => Ok(format!("{name}: ERROR (no such process)")),
         faults::FAILED => Ok(format!("{name}: ERROR (failed)")),
