@@ -11,6 +11,7 @@
 //! * `getopt` — command lines with Python getopt's rules.
 //! * `xmlrpc` — XML-RPC values, request parsing, response writing.
 //! * `faults` — Supervisor's fault codes, shared by daemon and client.
+//! * `net` — a unix-or-TCP stream, shared by daemon and client.
 
 pub mod confecho;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod daemon;
 pub mod faults;
 pub mod getopt;
 pub mod multicall;
+pub mod net;
 pub mod pidproxy;
 #[cfg(test)]
 mod testutil;

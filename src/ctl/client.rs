@@ -20,6 +20,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 
 use crate::config::pyfmt::repr_str;
+use crate::net::Stream;
 use crate::xmlrpc::{self, Fault, Value};
 
 /// Where the server is and who we are to it.
@@ -172,42 +173,6 @@ fn endpoint(url: &str) -> Result<Endpoint, CallError> {
         },
     };
     Ok(Endpoint::Tcp(host.to_ascii_lowercase(), port))
-}
-
-/// A connected socket of either kind.
-pub enum Stream {
-    Unix(UnixStream),
-    Tcp(TcpStream),
-}
-
-impl Read for Stream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Stream::Unix(s) => s.read(buf),
-            Stream::Tcp(s) => s.read(buf),
-        }
-    }
-}
-
-impl Write for Stream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Stream::Unix(s) => s.write(buf),
-            Stream::Tcp(s) => s.write(buf),
-        }
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl AsRawFd for Stream {
-    fn as_raw_fd(&self) -> RawFd {
-        match self {
-            Stream::Unix(s) => s.as_raw_fd(),
-            Stream::Tcp(s) => s.as_raw_fd(),
-        }
-    }
 }
 
 /// Resolves `host` as Python's `socket.create_connection` does (every
