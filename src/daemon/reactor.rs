@@ -80,6 +80,7 @@ impl Reactor {
     ) -> Outcome {
         let mut restart_to: Option<(ServerConfig, MainLog)> = None;
         let mut api = Rpc::new(&sup.cfg);
+        let mut shutdown_checked = u64::MAX;
         http.set_trace(sup.log.enabled(Level::Trace));
         loop {
             let timeout = if sup.has_backlog() {
@@ -134,7 +135,12 @@ impl Reactor {
             }
             sup.run_timers();
             api.poll(sup, reload);
-            if sup.mood != Mood::Running && sup.shutdown_step() {
+            // The shutdown sequence looks again only when a state, the
+            // mood or its report timer moved the generation, not for every
+            // chunk of child output.
+            let stepped = sup.generation != shutdown_checked;
+            shutdown_checked = sup.generation;
+            if sup.mood != Mood::Running && stepped && sup.shutdown_step() {
                 api.abandon_all();
                 return match (sup.mood, restart_to.take()) {
                     (Mood::Restarting, Some((cfg, log))) => Outcome::Restart(Box::new(cfg), log),

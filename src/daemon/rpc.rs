@@ -354,6 +354,8 @@ pub struct Rpc {
     parsed: Vec<ParsedGroup>,
     /// A restart accepted by `supervisor.restart`, for the reactor.
     restart_to: Option<(ServerConfig, MainLog)>,
+    /// The supervisor's generation when parked calls were last checked.
+    checked: u64,
 }
 
 /// Reads the configuration again (the reactor's `reload`).
@@ -390,6 +392,7 @@ impl Rpc {
                 })
                 .collect(),
             restart_to: None,
+            checked: 0,
         }
     }
 
@@ -422,11 +425,18 @@ impl Rpc {
         }
     }
 
-    /// Re-checks every parked call; answers those that are done.
+    /// Re-checks every parked call, when something they wait on may have
+    /// changed (the supervisor's generation moved) or a stop report is
+    /// due; answers those that are done.
     pub fn poll(&mut self, sup: &mut Supervisor, reload: Reload<'_>) {
         if self.parked.is_empty() {
             return;
         }
+        let report_due = self.next_deadline().is_some_and(|at| at <= sup.now());
+        if sup.generation == self.checked && !report_due {
+            return;
+        }
+        self.checked = sup.generation;
         let parked = std::mem::take(&mut self.parked);
         for mut p in parked {
             match self.poll_wait(sup, reload, &mut p.wait) {

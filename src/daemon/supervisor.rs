@@ -86,8 +86,6 @@ pub struct Managed {
     pub group: String,
     pub cfg: ProcessConfig,
     pub proc: Proc,
-    /// Position in start order (ties in the timer heap break on it).
-    order: u64,
     /// The deadline currently armed in the heap.
     deadline: Option<Duration>,
     pipes: [Option<OwnedFd>; 2],
@@ -116,12 +114,12 @@ pub struct Supervisor {
     pub procs: BTreeMap<u64, Managed>,
     registry: Registry,
     by_pid: HashMap<i32, u64>,
+    /// Ids grow in start order, so timers due together run in that order.
     next_id: u64,
-    next_order: u64,
     origin: Instant,
     /// The wall-clock time at `origin`, for the times the API reports.
     wall_origin: SystemTime,
-    timers: BinaryHeap<Reverse<(Duration, u64, u64)>>,
+    timers: BinaryHeap<Reverse<(Duration, u64)>>,
     /// Pipes with data left over after their turn: (process, channel).
     backlog: Vec<(u64, Channel)>,
     buf: Vec<u8>,
@@ -136,6 +134,11 @@ pub struct Supervisor {
     /// the timers are done (see [`Supervisor::run_timers`]).
     forked: Vec<(u64, spawn::Forked)>,
     batch_spawns: bool,
+    /// Moves whenever something a waiter waits on may have changed: a
+    /// process state, the set of groups, the mood, a shutdown report
+    /// coming due. Parked RPC calls and the shutdown sequence re-check
+    /// only when it has moved, not on every wake-up for child output.
+    pub generation: u64,
 }
 
 /// One capture-mode payload: a PROCESS_COMMUNICATION_<CHANNEL> event.
@@ -170,7 +173,6 @@ impl Supervisor {
             registry,
             by_pid: HashMap::new(),
             next_id: 0,
-            next_order: 0,
             origin: Instant::now(),
             wall_origin: SystemTime::now(),
             timers: BinaryHeap::new(),
@@ -181,6 +183,7 @@ impl Supervisor {
             remote_events: VecDeque::new(),
             forked: Vec::new(),
             batch_spawns: false,
+            generation: 0,
         }
     }
 
@@ -217,8 +220,6 @@ impl Supervisor {
         for pcfg in &config.processes {
             let id = self.next_id;
             self.next_id += 1;
-            let order = self.next_order;
-            self.next_order += 1;
             let stdout = self.resolve_log(pcfg, Channel::Stdout);
             let stderr = if pcfg.redirect_stderr {
                 None
@@ -229,7 +230,6 @@ impl Supervisor {
                 group: config.name.clone(),
                 cfg: pcfg.clone(),
                 proc: Proc::new(&pcfg.name),
-                order,
                 deadline: None,
                 pipes: [None, None],
                 stdin: None,
@@ -307,13 +307,12 @@ impl Supervisor {
 
     /// Feeds an event to a process and carries out what follows.
     pub fn apply(&mut self, id: u64, event: Event) {
-        // A child still on its way to exec gets its verdict first, so the
-        // process's state is complete before anything else happens to it.
-        if let Some(i) = self.forked.iter().position(|(f, _)| *f == id) {
-            let (_, forked) = self.forked.remove(i);
-            let outcome = self.finish_spawn(id, forked);
-            self.apply(id, outcome);
-        }
+        // A child forked in a batch is STARTING without a pid or deadline
+        // until its verdict: nothing in the batch can address it.
+        debug_assert!(
+            !self.forked.iter().any(|(f, _)| *f == id),
+            "an event for a process still on its way to exec"
+        );
         let now = self.now();
         let mood_running = self.mood_running();
         let Some(m) = self.procs.get_mut(&id) else {
@@ -330,7 +329,7 @@ impl Supervisor {
     fn carry_out(&mut self, id: u64, action: Action) {
         match action {
             Action::Log(level, msg) => self.log(level, &msg),
-            Action::StateChanged { .. } => {}
+            Action::StateChanged { .. } => self.generation += 1,
             Action::Spawn => match self.fork_child(id) {
                 Ok(forked) if self.batch_spawns => self.forked.push((id, forked)),
                 Ok(forked) => {
@@ -375,7 +374,7 @@ impl Supervisor {
         if deadline != m.deadline {
             m.deadline = deadline;
             if let Some(d) = deadline {
-                self.timers.push(Reverse((d, m.order, id)));
+                self.timers.push(Reverse((d, id)));
             }
         }
     }
@@ -393,7 +392,7 @@ impl Supervisor {
 
     /// When the loop must next wake up for a timer.
     pub fn next_timer(&mut self) -> Option<Duration> {
-        while let Some(Reverse((at, _, id))) = self.timers.peek().copied() {
+        while let Some(Reverse((at, id))) = self.timers.peek().copied() {
             if id == SHUTDOWN_TIMER || self.procs.get(&id).and_then(|m| m.deadline) == Some(at) {
                 return Some(at);
             }
@@ -424,12 +423,14 @@ impl Supervisor {
 
     fn run_due_timers(&mut self) {
         let now = self.now();
-        while let Some(Reverse((at, _, id))) = self.timers.peek().copied() {
+        while let Some(Reverse((at, id))) = self.timers.peek().copied() {
             if at > now {
                 break;
             }
             self.timers.pop();
             if id == SHUTDOWN_TIMER {
+                // The shutdown report is due: the sequence must look again.
+                self.generation += 1;
                 continue;
             }
             let Some(m) = self.procs.get_mut(&id) else {
@@ -853,6 +854,7 @@ impl Supervisor {
     pub fn set_mood(&mut self, mood: Mood) {
         if self.mood != mood {
             self.mood = mood;
+            self.generation += 1;
             self.reschedule_all();
         }
     }
@@ -933,7 +935,7 @@ impl Supervisor {
                 s.last_report = Some(now);
             }
             self.timers
-                .push(Reverse((now + SHUTDOWN_REPORT_EVERY, 0, SHUTDOWN_TIMER)));
+                .push(Reverse((now + SHUTDOWN_REPORT_EVERY, SHUTDOWN_TIMER)));
         }
         false
     }
@@ -1087,6 +1089,7 @@ impl Supervisor {
             return false;
         }
         let g = self.groups.remove(gi);
+        self.generation += 1;
         for id in g.members {
             self.procs.remove(&id);
             self.backlog.retain(|&(i, _)| i != id);
