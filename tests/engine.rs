@@ -271,6 +271,12 @@ fn an_unwritable_pidfile_is_logged_and_the_daemon_runs_on() {
         "{}",
         d.main_log()
     );
+    // 4.3 logs "started with pid" only after writing the pidfile.
+    assert!(
+        !d.main_log().contains("supervisord started with pid"),
+        "{}",
+        d.main_log()
+    );
     assert_eq!(d.terminate().code(), Some(0));
 }
 

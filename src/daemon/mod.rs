@@ -318,14 +318,14 @@ fn serve(
             }
         }
         let pid = std::process::id();
+        // 4.3 says "started with pid" only when the pidfile was written.
         match pidfile.as_mut().map(|p| p.write_pid(pid)) {
-            Some(Ok(())) => {}
+            Some(Ok(())) => log.log(Level::Info, &format!("supervisord started with pid {pid}")),
             _ => log.log(
                 Level::Critical,
                 &format!("could not write pidfile {}", cfg.supervisord.pidfile),
             ),
         }
-        log.log(Level::Info, &format!("supervisord started with pid {pid}"));
         let registry = match reactor.registry() {
             Ok(r) => r,
             Err(e) => {
