@@ -403,8 +403,8 @@ impl std::fmt::Display for SpawnError {
 
 impl std::error::Error for SpawnError {}
 
-/// 4.3's message when making the pipes fails.
-fn pipe_error_message(name: &str, errno: i32) -> String {
+/// 4.3's message when making the pipes (or opening the logs) fails.
+pub(crate) fn pipe_error_message(name: &str, errno: i32) -> String {
     if errno == libc::EMFILE {
         format!("too many open files to spawn '{name}'")
     } else {

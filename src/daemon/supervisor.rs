@@ -13,7 +13,7 @@
 //! descending order, each group fully stopped before the next is signalled.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -124,11 +124,6 @@ pub struct Supervisor {
     backlog: Vec<(u64, Channel)>,
     buf: Vec<u8>,
     stopping: Option<Stopping>,
-    /// Completed captures waiting for the event bus, oldest first.
-    pub comm_events: VecDeque<CommEvent>,
-    /// `sendRemoteCommEvent` payloads (type, data) waiting for the event
-    /// bus, oldest first.
-    pub remote_events: VecDeque<(String, String)>,
     /// While due timers run, children are forked without waiting for each
     /// to `exec`; their verdicts are collected here, in fork order, once
     /// the timers are done (see [`Supervisor::run_timers`]).
@@ -140,18 +135,6 @@ pub struct Supervisor {
     /// only when it has moved, not on every wake-up for child output.
     pub generation: u64,
 }
-
-/// One capture-mode payload: a PROCESS_COMMUNICATION_<CHANNEL> event.
-#[derive(Debug)]
-pub struct CommEvent {
-    pub process: u64,
-    pub pid: i32,
-    pub channel: Channel,
-    pub data: Vec<u8>,
-}
-
-/// Captures kept for the event bus before the oldest is dropped.
-const COMM_EVENTS_KEPT: usize = 1024;
 
 /// Shutdown progress: the groups still to stop, highest last.
 struct Stopping {
@@ -179,8 +162,6 @@ impl Supervisor {
             backlog: Vec::new(),
             buf: vec![0; READ_CHUNK],
             stopping: None,
-            comm_events: VecDeque::new(),
-            remote_events: VecDeque::new(),
             forked: Vec::new(),
             batch_spawns: false,
             generation: 0,
@@ -481,15 +462,16 @@ impl Supervisor {
                     Err(e) => {
                         m.logs[0].file = None;
                         m.logs[1].file = None;
-                        let code = e
-                            .raw_os_error()
-                            .map_or_else(|| e.to_string(), spawn::errno_code);
-                        return Err(Event::SpawnFailed {
-                            reason: format!(
-                                "unknown error making dispatchers for '{}': {code}",
+                        // The same words as a failed pipe (4.3 opens logs
+                        // while making dispatchers): EMFILE has its own.
+                        let reason = match e.raw_os_error() {
+                            Some(errno) => spawn::pipe_error_message(&m.proc.name, errno),
+                            None => format!(
+                                "unknown error making dispatchers for '{}': {e}",
                                 m.proc.name
                             ),
-                        });
+                        };
+                        return Err(Event::SpawnFailed { reason });
                     }
                 }
             }
@@ -692,22 +674,14 @@ impl Supervisor {
     fn on_piece(&mut self, id: u64, ch: Channel, piece: Piece) {
         match piece {
             Piece::Log(data) => self.write_output(id, ch, &data),
-            Piece::Comm(data) => {
+            Piece::Comm(_) => {
                 let Some(m) = self.procs.get(&id) else {
                     return;
                 };
                 let msg = format!("'{}' {} emitted a comm event", m.proc.name, ch.name());
-                let pid = m.proc.pid;
+                // No event bus yet: PROCESS_COMMUNICATION events have no
+                // listener to go to, so the capture is only logged.
                 self.log(Level::Debug, &msg);
-                if self.comm_events.len() == COMM_EVENTS_KEPT {
-                    self.comm_events.pop_front();
-                }
-                self.comm_events.push_back(CommEvent {
-                    process: id,
-                    pid,
-                    channel: ch,
-                    data,
-                });
             }
         }
     }
@@ -980,16 +954,6 @@ impl Supervisor {
                 .find(|id| self.procs[id].cfg.name == p)
                 .map(|&id| (gi, Some(id))),
         }
-    }
-
-    /// `sendRemoteCommEvent`: a REMOTE_COMMUNICATION event for listeners,
-    /// kept (boundedly, like captures) for the event bus.
-    pub fn remote_comm_event(&mut self, kind: &str, data: &str) {
-        if self.remote_events.len() == COMM_EVENTS_KEPT {
-            self.remote_events.pop_front();
-        }
-        self.remote_events
-            .push_back((kind.to_string(), data.to_string()));
     }
 
     /// The file a channel of a process logs to, if any.
