@@ -278,16 +278,6 @@ pub fn debug_echo(process: &str, channel: &str, data: &[u8]) -> String {
     format!("{} {channel} output:\n{text}", repr_str(process))
 }
 
-/// The DEBG text for an event listener's stdout: 4.3 formats the raw bytes,
-/// so the data is always a bytes literal (`'<name>' stdout output:\nb'...'`).
-pub fn listener_debug_echo(process: &str, channel: &str, data: &[u8]) -> String {
-    format!(
-        "{} {channel} output:\n{}",
-        repr_str(process),
-        python_bytes_repr(data)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -482,10 +472,6 @@ mod tests {
         assert_eq!(
             debug_echo("it's", "stdout", "é".as_bytes()),
             "\"it's\" stdout output:\né"
-        );
-        assert_eq!(
-            listener_debug_echo("lst", "stdout", b"READY\n"),
-            "'lst' stdout output:\nb'READY\\n'"
         );
     }
 }

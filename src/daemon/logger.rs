@@ -155,22 +155,12 @@ impl MainLog {
         level >= self.level
     }
 
-    pub fn level(&self) -> Level {
-        self.level
-    }
-
     /// The log file, or `None` when logging to syslog.
     pub fn path(&self) -> Option<&Path> {
         match &self.destination {
             Destination::File(file) => Some(file.path()),
             Destination::Syslog => None,
         }
-    }
-
-    /// Turns the stdout copy on or off; it must stop once supervisord has
-    /// daemonized and stdout is `/dev/null`.
-    pub fn set_echo(&mut self, on: bool) {
-        self.echo = on;
     }
 
     /// Writes `msg` at `level` if the level is enabled.
@@ -216,11 +206,6 @@ impl MainLog {
                 ));
             }
         }
-    }
-
-    /// `clearLog` without its result; see `clear_log`.
-    pub fn clear(&mut self) {
-        let _ = self.clear_log();
     }
 
     /// `clearLog`: delete the file, then for each destination log INFO
@@ -341,7 +326,6 @@ mod tests {
         log.log(Level::Critical, "also shown");
         assert_eq!(bodies(&path), ["WARN shown", "CRIT also shown"]);
         assert_eq!(log.path(), Some(path.as_path()));
-        assert_eq!(log.level(), Level::Warn);
     }
 
     #[test]
@@ -451,16 +435,13 @@ mod tests {
     }
 
     #[test]
-    fn silent_or_set_echo_false_keeps_lines_off_stdout() {
+    fn silent_keeps_lines_off_stdout() {
         let dir = TempDir::new("echo");
         let path = dir.0.join("main.log");
         let mut cfg = config(path.to_str().unwrap(), "info");
         cfg.silent = true;
         let mut log = MainLog::open(&cfg, true).unwrap();
         assert!(!log.echo, "silent turns the stdout copy off");
-        log.set_echo(true);
-        assert!(log.echo);
-        log.set_echo(false);
         log.log(Level::Info, "file only");
         assert_eq!(bodies(&path), ["INFO file only"]);
     }

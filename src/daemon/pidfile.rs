@@ -65,10 +65,6 @@ impl PidFile {
         self.file.write_all(format!("{pid}\n").as_bytes())?;
         Ok(())
     }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 impl Drop for PidFile {

@@ -227,6 +227,7 @@ impl RotatingLog {
     }
 
     /// Bytes waiting to be written (a failing log, or a full pipe).
+    #[cfg(test)]
     pub fn pending_bytes(&self) -> usize {
         self.pending.len()
     }

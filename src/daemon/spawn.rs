@@ -3,7 +3,7 @@
 //! `fork`, and everything the child does before `exec`.
 //!
 //! The parent side ([`resolve_command`], [`child_environment`]) reports
-//! 4.3's `spawnerr` texts. [`spawn`] prepares everything that allocates —
+//! 4.3's `spawnerr` texts. [`fork`] prepares everything that allocates —
 //! C strings, argv and environment blocks, the user's group list, the
 //! failure messages — *before* `fork`, because the daemon has threads and a
 //! forked child may then only make async-signal-safe calls: no `malloc`, no
@@ -38,7 +38,7 @@ use crate::config::shlex;
 /// supervisord's own has a usable `PATH`.
 pub const DEFAULT_PATH: &str = "/bin:/usr/bin:/usr/local/bin";
 
-/// How long [`spawn`] waits for the child to `exec` or report failure. A
+/// How long [`Forked::finish`] waits for the child to `exec` or report failure. A
 /// child stuck before `exec` (say, `chdir` into a hung network mount) must
 /// not stall the daemon; after this long it counts as spawned, and a later
 /// failure shows as its exit status 127, exactly as in 4.3.
@@ -748,19 +748,6 @@ struct ChildFds {
     report: RawFd,
 }
 
-/// Starts the child `spec` describes; `name` is the process name used in
-/// 4.3's messages. On success the child has `exec`ed (or is still on its
-/// way after [`EXEC_CONFIRM_TIMEOUT`]) and the caller owns its pid: it must
-/// reap it. On [`SpawnError::Child`] the child has already been reaped.
-pub fn spawn(spec: &ChildSpec, name: &str) -> Result<Spawned, SpawnError> {
-    spawn_within(spec, name, EXEC_CONFIRM_TIMEOUT)
-}
-
-/// [`spawn`], waiting at most `timeout` for the child's verdict.
-fn spawn_within(spec: &ChildSpec, name: &str, timeout: Duration) -> Result<Spawned, SpawnError> {
-    fork_within(spec, name, timeout)?.finish()
-}
-
 /// A child forked and on its way to `exec`. [`Forked::finish`] waits for
 /// its verdict; until then the child runs on its own, so a caller starting
 /// many children forks them all first and then collects the verdicts, and
@@ -851,10 +838,6 @@ fn fork_within(spec: &ChildSpec, name: &str, timeout: Duration) -> Result<Forked
 }
 
 impl Forked {
-    pub fn pid(&self) -> libc::pid_t {
-        self.pid
-    }
-
     /// Waits for the child's verdict (until the deadline set at fork):
     /// `exec`ed, or failed and reaped.
     pub fn finish(self) -> Result<Spawned, SpawnError> {
@@ -1034,7 +1017,7 @@ unsafe fn close_inherited_fds(keep: RawFd, limit: libc::c_int, try_close_range: 
 /// only. Never returns: it `exec`s or `_exit`s with 127.
 ///
 /// # Safety
-/// Only in the child of `fork`, with `plan` and `fds` built by [`spawn`].
+/// Only in the child of `fork`, with `plan` and `fds` built by [`fork`].
 unsafe fn run_child(plan: &ChildPlan, fds: &ChildFds) -> ! {
     // SAFETY (whole body): async-signal-safe system calls on data prepared
     // before fork; nothing here allocates, locks or unwinds.
@@ -1136,6 +1119,12 @@ unsafe fn child_failed(plan: &ChildPlan, fds: &ChildFds, stage: Stage, errno: i3
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Forks and waits for the verdict, as the supervisor does for one
+    /// process.
+    fn spawn(spec: &ChildSpec, name: &str) -> Result<Spawned, SpawnError> {
+        fork(spec, name)?.finish()
+    }
     use std::collections::BTreeSet;
 
     fn is_root() -> bool {
@@ -1725,7 +1714,9 @@ mod tests {
         // status 127 (not death by SIGPIPE on the abandoned report channel).
         let mut s = sh("echo should not run");
         s.directory = Some("/nonexistent-supervisor-rs-dir".to_string());
-        let spawned = spawn_within(&s, "late", Duration::ZERO).unwrap();
+        let spawned = fork_within(&s, "late", Duration::ZERO)
+            .and_then(Forked::finish)
+            .unwrap();
         drop(spawned.stdin);
         assert_eq!(read_to_eof(&spawned.stdout), "");
         let stderr = read_to_eof(spawned.stderr.as_ref().unwrap());
