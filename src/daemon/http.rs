@@ -41,6 +41,8 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 pub const MAX_CONNECTIONS: usize = 1024;
 /// How long a response write may block on a client that does not read.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Answers up to this size go out in one write with their head.
+const SMALL_BODY: usize = 64 * 1024;
 /// How long, and how much of an unread request body, a connection reads
 /// and drops before it closes ([`Conn::linger`]).
 const LINGER: Duration = Duration::from_secs(1);
@@ -194,22 +196,21 @@ impl Conn {
         let mut body = Vec::with_capacity(want.min(1 << 20));
         let from_buf = want.min(self.buf.len());
         body.extend(self.buf.drain(..from_buf));
-        self.stream.set_read_timeout(Some(HEAD_DEADLINE))?;
-        let mut chunk = vec![0u8; 64 * 1024];
-        while body.len() < want {
-            let n = (want - body.len()).min(chunk.len());
-            let got = self.stream.read(&mut chunk[..n])?;
-            if got == 0 {
+        if body.len() < want {
+            self.stream.set_read_timeout(Some(HEAD_DEADLINE))?;
+            // Straight into the body: no staging buffer.
+            let missing = (want - body.len()) as u64;
+            (&mut self.stream).take(missing).read_to_end(&mut body)?;
+            if body.len() < want {
                 return Err(io::ErrorKind::UnexpectedEof.into());
             }
-            body.extend_from_slice(&chunk[..got]);
         }
         self.unread_body = 0;
         Ok(body)
     }
 
     /// Before closing after an answer to a request whose body was never
-    /// read (a 401): reads and drops that body, briefly. Closing with it
+    /// read (401, 400, 404, 413): reads and drops that body, briefly. Closing with it
     /// unread makes the client's write of it fail (EPIPE on a unix
     /// socket, a reset on TCP) before it reads the answer: 4.3's own
     /// supervisorctl, which writes the body after the head, then prints
@@ -264,9 +265,16 @@ impl Conn {
             out.push_str("Connection: Keep-Alive\r\n");
         }
         out.push_str("\r\n");
-        let mut bytes = out.into_bytes();
-        bytes.extend_from_slice(&r.body);
-        self.stream.write_all(&bytes)
+        // One write for the usual small answer; a large body (a log read
+        // can be 128 MiB) is not copied behind the head.
+        if r.body.len() <= SMALL_BODY {
+            let mut bytes = out.into_bytes();
+            bytes.extend_from_slice(&r.body);
+            self.stream.write_all(&bytes)
+        } else {
+            self.stream.write_all(out.as_bytes())?;
+            self.stream.write_all(&r.body)
+        }
     }
 
     /// Starts a response that never ends (a log tail): the head now, then

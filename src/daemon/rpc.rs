@@ -1429,6 +1429,14 @@ fn main_log_file(sup: &Supervisor) -> Result<PathBuf, Fault> {
     }
 }
 
+/// Log bytes as text without a second copy when they are valid UTF-8
+/// (the usual case; a read can be 128 MiB). Invalid sequences become
+/// U+FFFD (docs/compat.md).
+fn lossy_text(data: Vec<u8>) -> String {
+    String::from_utf8(data)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 /// 4.3's `readFile` (rpc.md §5.4). Bytes that are not UTF-8 come back
 /// as U+FFFD; 4.3 fails the whole request with an HTTP 500 instead.
 fn read_file(path: &Path, offset: i64, length: i64) -> Result<String, Fault> {
@@ -1462,7 +1470,7 @@ fn read_file(path: &Path, offset: i64, length: i64) -> Result<String, Fault> {
     let mut data = Vec::with_capacity(want as usize);
     f.seek(SeekFrom::Start(from)).map_err(failed)?;
     f.take(want).read_to_end(&mut data).map_err(failed)?;
-    Ok(String::from_utf8_lossy(&data).into_owned())
+    Ok(lossy_text(data))
 }
 
 /// 4.3's `tailFile` (rpc.md §5.5): `[bytes, size, overflow]`.
@@ -1490,7 +1498,7 @@ fn tail_file(path: &Path, offset: i64, length: i64) -> Vec<Value> {
             f.take(length as u64).read_to_end(&mut data)?;
         }
         Ok(vec![
-            Value::String(String::from_utf8_lossy(&data).into_owned()),
+            Value::String(lossy_text(data)),
             Value::Int(sz),
             Value::Bool(overflow),
         ])
