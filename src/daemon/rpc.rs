@@ -19,7 +19,7 @@ use std::time::Duration;
 use super::front::{Reply, TailTarget};
 use super::logger::{ClearLogError, Level, MainLog};
 use super::process::{Event, ProcessState};
-use super::spawn::ChildSpec;
+use super::spawn;
 use super::supervisor::{Channel, Mood, StdinError, Supervisor};
 use super::timefmt;
 use crate::config::model::{
@@ -1146,14 +1146,16 @@ fn start_process(sup: &mut Supervisor, name: &str, wait: bool) -> Answer {
         return start_many(sup, &ids, wait);
     };
     let m = &sup.procs[&id];
-    let url = sup.cfg.serverurl();
-    if let Err(why) = ChildSpec::for_process(&m.cfg, &m.group, url.as_deref()) {
-        let code = if why.starts_with("can't find command") {
+    // 4.3 checks the command (only) before starting: NotFound is NO_FILE,
+    // anything else NOT_EXECUTABLE.
+    let path = spawn::child_path_var(&m.cfg.environment);
+    if let Err(bad) = spawn::resolve_command(&m.cfg.command, Some(&path)) {
+        let code = if bad.not_found {
             NO_FILE
         } else {
             NOT_EXECUTABLE
         };
-        return Err(fault(code, why)).into();
+        return Err(fault(code, bad.message)).into();
     }
     match m.proc.state {
         s if s.is_running() => return Err(fault(ALREADY_STARTED, name)).into(),
@@ -1433,8 +1435,7 @@ fn main_log_file(sup: &Supervisor) -> Result<PathBuf, Fault> {
 /// (the usual case; a read can be 128 MiB). Invalid sequences become
 /// U+FFFD (docs/compat.md).
 fn lossy_text(data: Vec<u8>) -> String {
-    String::from_utf8(data)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    String::from_utf8(data).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// 4.3's `readFile` (rpc.md §5.4). Bytes that are not UTF-8 come back

@@ -228,11 +228,15 @@ pub fn child_path_var(env: &EnvList) -> String {
 pub fn resolve_command(
     command: &str,
     path_var: Option<&str>,
-) -> Result<(PathBuf, Vec<String>), String> {
+) -> Result<(PathBuf, Vec<String>), BadCommand> {
+    let unusable = |message: String| BadCommand {
+        not_found: false,
+        message,
+    };
     let argv = shlex::split(command)
-        .map_err(|e| format!("can't parse command {}: {e}", repr_str(command)))?;
+        .map_err(|e| unusable(format!("can't parse command {}: {e}", repr_str(command))))?;
     let Some(program) = argv.first() else {
-        return Err("command is empty".to_string());
+        return Err(unusable("command is empty".to_string()));
     };
     let found = if program.contains('/') {
         std::fs::metadata(program)
@@ -247,27 +251,41 @@ pub fn resolve_command(
         })
     };
     let Some((filename, meta)) = found else {
-        return Err(format!("can't find command {}", repr_str(program)));
+        return Err(BadCommand {
+            not_found: true,
+            message: format!("can't find command {}", repr_str(program)),
+        });
     };
     if meta.is_dir() {
-        return Err(format!("command at {} is a directory", repr_str(&filename)));
+        return Err(unusable(format!(
+            "command at {} is a directory",
+            repr_str(&filename)
+        )));
     }
     if meta.permissions().mode() & 0o111 == 0 {
-        return Err(format!(
+        return Err(unusable(format!(
             "command at {} is not executable",
             repr_str(&filename)
-        ));
+        )));
     }
     let runnable = CString::new(filename.as_str())
         // SAFETY: a valid C string; access only reads it.
         .is_ok_and(|c| unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0);
     if !runnable {
-        return Err(format!(
+        return Err(unusable(format!(
             "no permission to run command {}",
             repr_str(&filename)
-        ));
+        )));
     }
     Ok((PathBuf::from(filename), argv))
+}
+
+/// Why a command cannot be run: 4.3's `NotFound` (the RPC's NO_FILE) or
+/// any other reason (NOT_EXECUTABLE), with its `spawnerr` text.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BadCommand {
+    pub not_found: bool,
+    pub message: String,
 }
 
 /// The child's environment (states.md §4.3): supervisord's own at this
@@ -347,7 +365,7 @@ impl ChildSpec {
         server_url: Option<&str>,
     ) -> Result<ChildSpec, String> {
         let path = child_path_var(&cfg.environment);
-        let (filename, argv) = resolve_command(&cfg.command, Some(&path))?;
+        let (filename, argv) = resolve_command(&cfg.command, Some(&path)).map_err(|e| e.message)?;
         Ok(ChildSpec {
             filename,
             argv,
@@ -1120,6 +1138,10 @@ unsafe fn child_failed(plan: &ChildPlan, fds: &ChildFds, stage: Stage, errno: i3
 mod tests {
     use super::*;
 
+    fn resolve(command: &str, path: Option<&str>) -> Result<(PathBuf, Vec<String>), String> {
+        resolve_command(command, path).map_err(|e| e.message)
+    }
+
     /// Forks and waits for the verdict, as the supervisor does for one
     /// process.
     fn spawn(spec: &ChildSpec, name: &str) -> Result<Spawned, SpawnError> {
@@ -1290,25 +1312,25 @@ mod tests {
     #[test]
     fn commands_resolve_with_4_3s_messages() {
         let bin = Some("/nonexistent-dir:/bin");
-        let (file, argv) = resolve_command("sh -c 'echo hi'", bin).unwrap();
+        let (file, argv) = resolve("sh -c 'echo hi'", bin).unwrap();
         assert_eq!(file, PathBuf::from("/bin/sh"));
         assert_eq!(argv, ["sh", "-c", "echo hi"]);
         // A trailing slash in PATH does not double the separator.
-        let (file, _) = resolve_command("sh", Some("/bin/")).unwrap();
+        let (file, _) = resolve("sh", Some("/bin/")).unwrap();
         assert_eq!(file, PathBuf::from("/bin/sh"));
-        let (file, _) = resolve_command("/bin/sh -x", Some("")).unwrap();
+        let (file, _) = resolve("/bin/sh -x", Some("")).unwrap();
         assert_eq!(file, PathBuf::from("/bin/sh"));
 
         assert_eq!(
-            resolve_command("no-such-program-here x", bin),
+            resolve("no-such-program-here x", bin),
             Err("can't find command 'no-such-program-here'".to_string())
         );
         assert_eq!(
-            resolve_command("/no/such/prog", bin),
+            resolve("/no/such/prog", bin),
             Err("can't find command '/no/such/prog'".to_string())
         );
         assert_eq!(
-            resolve_command("/tmp", bin),
+            resolve("/tmp", bin),
             Err("command at '/tmp' is a directory".to_string())
         );
         // The first PATH entry where the name exists wins, even a directory.
@@ -1316,7 +1338,7 @@ mod tests {
         std::fs::create_dir(dir.0.join("sh")).unwrap();
         let path = format!("{}:/bin", dir.0.display());
         assert_eq!(
-            resolve_command("sh", Some(&path)),
+            resolve("sh", Some(&path)),
             Err(format!(
                 "command at '{}/sh' is a directory",
                 dir.0.display()
@@ -1324,24 +1346,18 @@ mod tests {
         );
         let plain = dir.file("plain", b"data", 0o644);
         assert_eq!(
-            resolve_command(&plain, bin),
+            resolve(&plain, bin),
             Err(format!("command at '{plain}' is not executable"))
         );
-        assert_eq!(
-            resolve_command("", bin),
-            Err("command is empty".to_string())
-        );
-        assert_eq!(
-            resolve_command("  \t ", bin),
-            Err("command is empty".to_string())
-        );
+        assert_eq!(resolve("", bin), Err("command is empty".to_string()));
+        assert_eq!(resolve("  \t ", bin), Err("command is empty".to_string()));
         // Python: shlex.split raising ValueError, quoted with repr().
         assert_eq!(
-            resolve_command("echo 'open", bin),
+            resolve("echo 'open", bin),
             Err("can't parse command \"echo 'open\": No closing quotation".to_string())
         );
         assert_eq!(
-            resolve_command("echo \\", bin),
+            resolve("echo \\", bin),
             Err("can't parse command 'echo \\\\': No escaped character".to_string())
         );
     }
@@ -1356,7 +1372,7 @@ mod tests {
         // Group-executable only: its owner may not run it.
         let file = dir.file("group-only", b"#!/bin/sh\n", 0o610);
         assert_eq!(
-            resolve_command(&file, None),
+            resolve(&file, None),
             Err(format!("no permission to run command '{file}'"))
         );
     }
