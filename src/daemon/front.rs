@@ -576,7 +576,7 @@ fn follow(path: &Path, w: &mut ChunkWriter<'_>) -> io::Result<()> {
     let mut file = File::open(path)?;
     let mut ino = file.metadata()?.ino();
     let mut pos = file.metadata()?.len().saturating_sub(1024);
-    let watch = DirWatch::new(path.parent().unwrap_or(Path::new("/")));
+    let watch = DirWatch::new(path);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         if let Ok(m) = fs::metadata(path) {
@@ -609,11 +609,17 @@ fn follow(path: &Path, w: &mut ChunkWriter<'_>) -> io::Result<()> {
     }
 }
 
-/// An inotify watch on a directory: any change to an entry wakes us.
-struct DirWatch(OwnedFd);
+/// An inotify watch on a log file's directory (so rotation and
+/// re-creation are seen), waking only for events that name the file.
+struct DirWatch {
+    fd: OwnedFd,
+    name: Vec<u8>,
+}
 
 impl DirWatch {
-    fn new(dir: &Path) -> Option<DirWatch> {
+    fn new(path: &Path) -> Option<DirWatch> {
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        let name = path.file_name()?.as_encoded_bytes().to_vec();
         // SAFETY: plain syscalls; the fd is owned from here on.
         let fd = unsafe { libc::inotify_init1(libc::IN_CLOEXEC | libc::IN_NONBLOCK) };
         if fd < 0 {
@@ -632,7 +638,41 @@ impl DirWatch {
         if unsafe { libc::inotify_add_watch(fd.as_raw_fd(), c.as_ptr(), mask) } < 0 {
             return None;
         }
-        Some(DirWatch(fd))
+        Some(DirWatch { fd, name })
+    }
+
+    /// Reads the queued events; whether one concerns the file (or the
+    /// directory itself, or the queue overflowed).
+    fn drain(&self) -> bool {
+        const HEADER: usize = std::mem::size_of::<libc::inotify_event>();
+        let mut ours = false;
+        let mut events = [0u8; 4096];
+        loop {
+            // SAFETY: events is valid for its length; the fd is non-blocking.
+            let n = unsafe {
+                libc::read(
+                    self.fd.as_raw_fd(),
+                    events.as_mut_ptr().cast(),
+                    events.len(),
+                )
+            };
+            if n <= 0 {
+                return ours;
+            }
+            let mut at = 0;
+            let n = n as usize;
+            while at + HEADER <= n {
+                // SAFETY: the kernel writes whole events; read_unaligned
+                // copes with the byte buffer's alignment.
+                let ev: libc::inotify_event =
+                    unsafe { std::ptr::read_unaligned(events[at..].as_ptr().cast()) };
+                let len = ev.len as usize;
+                let name = &events[(at + HEADER).min(n)..(at + HEADER + len).min(n)];
+                let name = name.split(|b| *b == 0).next().unwrap_or_default();
+                ours |= ev.mask & libc::IN_Q_OVERFLOW != 0 || name.is_empty() || name == self.name;
+                at += HEADER + len;
+            }
+        }
     }
 }
 
@@ -646,7 +686,7 @@ fn wait_for_change(watch: Option<&DirWatch>, client: RawFd) -> io::Result<bool> 
     }];
     if let Some(w) = watch {
         fds.push(libc::pollfd {
-            fd: w.0.as_raw_fd(),
+            fd: w.fd.as_raw_fd(),
             events: libc::POLLIN,
             revents: 0,
         });
@@ -662,7 +702,14 @@ fn wait_for_change(watch: Option<&DirWatch>, client: RawFd) -> io::Result<bool> 
             }
             return Err(e);
         }
-        break;
+        // Other files in the directory (other programs' logs) changing
+        // is no reason to look at ours.
+        let others_only = n > 0
+            && fds[0].revents == 0
+            && watch.is_some_and(|w| fds[1].revents & libc::POLLIN != 0 && !w.drain());
+        if !others_only {
+            break;
+        }
     }
     let c = fds[0].revents;
     if c & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0 {
@@ -687,11 +734,7 @@ fn wait_for_change(watch: Option<&DirWatch>, client: RawFd) -> io::Result<bool> 
     }
     if let Some(w) = watch {
         if fds[1].revents & libc::POLLIN != 0 {
-            let mut events = [0u8; 4096];
-            // SAFETY: events is valid for its length; the fd is non-blocking.
-            while unsafe { libc::read(w.0.as_raw_fd(), events.as_mut_ptr().cast(), events.len()) }
-                > 0
-            {}
+            w.drain();
         }
     }
     Ok(true)
