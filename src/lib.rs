@@ -12,6 +12,7 @@
 //! * `xmlrpc` — XML-RPC values, request parsing, response writing.
 //! * `faults` — Supervisor's fault codes, shared by daemon and client.
 //! * `net` — a unix-or-TCP stream, shared by daemon and client.
+//! * `namespec` — `group:name` process names, shared by daemon and client.
 
 pub mod confecho;
 pub mod config;
@@ -20,6 +21,7 @@ pub mod daemon;
 pub mod faults;
 pub mod getopt;
 pub mod multicall;
+pub mod namespec;
 pub mod net;
 pub mod pidproxy;
 #[cfg(test)]

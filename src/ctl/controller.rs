@@ -57,24 +57,7 @@ pub struct Controller {
     pub input: Input,
 }
 
-/// `group:name`, or `name` when they are the same (4.3's `make_namespec`).
-pub fn make_namespec(group: &str, name: &str) -> String {
-    if group == name {
-        name.to_string()
-    } else {
-        format!("{group}:{name}")
-    }
-}
-
-/// 4.3's `split_namespec`: `g:*` and `g:` name a group (process None),
-/// a bare name is a process in the group of the same name.
-fn split_namespec(spec: &str) -> (&str, Option<&str>) {
-    match spec.split_once(':') {
-        Some((g, p)) if p.is_empty() || p == "*" => (g, None),
-        Some((g, p)) => (g, Some(p)),
-        None => (spec, Some(spec)),
-    }
-}
+pub use crate::namespec::{make as make_namespec, split as split_namespec};
 
 fn text(v: &Value, key: &str) -> String {
     v.get(key).map(py_str).unwrap_or_default()
@@ -1414,17 +1397,6 @@ mod tests {
         assert_eq!(py_str(&Value::Int(3)), "3");
         assert!(xmlrpc_int(3_000_000_000).is_err());
         assert!(xmlrpc_int(-2_147_483_648).is_ok());
-    }
-
-    #[test]
-    fn namespecs_split_and_join_as_4_3s() {
-        assert_eq!(split_namespec("g:*"), ("g", None));
-        assert_eq!(split_namespec("g:"), ("g", None));
-        assert_eq!(split_namespec("g:p"), ("g", Some("p")));
-        assert_eq!(split_namespec("p"), ("p", Some("p")));
-        assert_eq!(split_namespec("a:b:c"), ("a", Some("b:c")));
-        assert_eq!(make_namespec("p", "p"), "p");
-        assert_eq!(make_namespec("g", "p"), "g:p");
     }
 
     #[test]

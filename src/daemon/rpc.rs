@@ -26,11 +26,8 @@ use crate::config::model::{
     ChannelConfig, GroupConfig, LogTarget, MAIN_RPC_FACTORY, ProcessConfig, ServerConfig,
 };
 use crate::config::{ConfigError, values};
+use crate::faults::{self, *};
 use crate::xmlrpc::{Fault, MethodCall, Value};
-
-pub use crate::faults;
-
-use faults::*;
 
 /// The API version `getAPIVersion` reports.
 const API_VERSION: &str = "3.0";
@@ -1007,13 +1004,7 @@ impl Rpc {
 
 /// multicall results: bare values, faults as structs (rpc.md §6.3).
 fn multicall_value(r: Reply) -> Value {
-    match r {
-        Ok(v) => v,
-        Err(f) => Value::Struct(vec![
-            ("faultCode".into(), Value::Int(f.code)),
-            ("faultString".into(), Value::String(f.string)),
-        ]),
-    }
+    r.unwrap_or_else(|f| f.to_value())
 }
 
 fn trace_result(sup: &mut Supervisor, name: &str, r: &Reply) {
@@ -1078,7 +1069,7 @@ fn py_str(v: &Value) -> String {
     match v {
         Value::Int(i) => i.to_string(),
         Value::Bool(b) => if *b { "True" } else { "False" }.to_string(),
-        Value::Double(d) => format!("{d:?}"),
+        Value::Double(d) => crate::xmlrpc::float_repr(*d),
         Value::String(s) => s.clone(),
         Value::Nil => "None".to_string(),
         Value::Array(a) => format!("[{}]", a.iter().map(py_repr).collect::<Vec<_>>().join(", ")),
@@ -1103,11 +1094,7 @@ fn py_repr(v: &Value) -> String {
 
 fn namespec(sup: &Supervisor, id: u64) -> String {
     let m = &sup.procs[&id];
-    if m.group == m.cfg.name {
-        m.cfg.name.clone()
-    } else {
-        format!("{}:{}", m.group, m.cfg.name)
-    }
+    crate::namespec::make(&m.group, &m.cfg.name)
 }
 
 /// Every process: groups by priority, processes by priority.

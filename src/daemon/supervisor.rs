@@ -940,11 +940,7 @@ impl Supervisor {
     /// The group and, unless the name is `group:` or `group:*`, the
     /// process a namespec names (4.3's `split_namespec` rules).
     pub fn lookup(&self, namespec: &str) -> Option<(usize, Option<u64>)> {
-        let (group, process) = match namespec.split_once(':') {
-            Some((g, p)) if p.is_empty() || p == "*" => (g, None),
-            Some((g, p)) => (g, Some(p)),
-            None => (namespec, Some(namespec)),
-        };
+        let (group, process) = crate::namespec::split(namespec);
         let gi = self.groups.iter().position(|g| g.config.name == group)?;
         match process {
             None => Some((gi, None)),

@@ -62,20 +62,6 @@ impl Value {
         }
     }
 
-    pub fn as_bool(&self) -> Option<bool> {
-        match self {
-            Value::Bool(b) => Some(*b),
-            _ => None,
-        }
-    }
-
-    pub fn as_f64(&self) -> Option<f64> {
-        match self {
-            Value::Double(d) => Some(*d),
-            _ => None,
-        }
-    }
-
     pub fn as_array(&self) -> Option<&[Value]> {
         match self {
             Value::Array(items) => Some(items),
@@ -100,48 +86,6 @@ impl Value {
     }
 }
 
-impl From<i64> for Value {
-    fn from(n: i64) -> Value {
-        Value::Int(n)
-    }
-}
-
-impl From<i32> for Value {
-    fn from(n: i32) -> Value {
-        Value::Int(n.into())
-    }
-}
-
-impl From<bool> for Value {
-    fn from(b: bool) -> Value {
-        Value::Bool(b)
-    }
-}
-
-impl From<f64> for Value {
-    fn from(d: f64) -> Value {
-        Value::Double(d)
-    }
-}
-
-impl From<&str> for Value {
-    fn from(s: &str) -> Value {
-        Value::str(s)
-    }
-}
-
-impl From<String> for Value {
-    fn from(s: String) -> Value {
-        Value::String(s)
-    }
-}
-
-impl From<Vec<Value>> for Value {
-    fn from(items: Vec<Value>) -> Value {
-        Value::Array(items)
-    }
-}
-
 /// A parsed `methodCall`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MethodCall {
@@ -154,6 +98,17 @@ pub struct MethodCall {
 pub struct Fault {
     pub code: i64,
     pub string: String,
+}
+
+impl Fault {
+    /// The `{faultCode, faultString}` struct a fault is sent as (and a
+    /// failed `system.multicall` entry is).
+    pub fn to_value(&self) -> Value {
+        Value::Struct(vec![
+            ("faultCode".into(), Value::Int(self.code)),
+            ("faultString".into(), Value::String(self.string.clone())),
+        ])
+    }
 }
 
 /// Why a request body is refused. 4.3 answers both with HTTP 400 and logs

@@ -15,7 +15,7 @@
 //! without `allow_none`) we write it anyway; callers decide what to send.
 
 use super::pytext;
-use super::value::Value;
+use super::value::{Fault, Value};
 
 const HEADER: &str = "<?xml version='1.0'?>\n";
 
@@ -37,10 +37,11 @@ pub fn write_fault(code: i64, text: &str) -> String {
     out.push_str("<methodResponse>\n<fault>\n");
     write_value(
         &mut out,
-        &Value::Struct(vec![
-            ("faultCode".into(), Value::Int(code)),
-            ("faultString".into(), Value::str(text)),
-        ]),
+        &Fault {
+            code,
+            string: text.to_string(),
+        }
+        .to_value(),
     );
     out.push_str("</fault>\n</methodResponse>\n");
     out
