@@ -10,6 +10,7 @@
 //! * `config` — configuration files, for the daemon and the client.
 //! * `getopt` — command lines with Python getopt's rules.
 //! * `xmlrpc` — XML-RPC values, request parsing, response writing.
+//! * `pytext` — Python's `int()`, `float()`, float `repr` and base64 rules.
 //! * `faults` — Supervisor's fault codes, shared by daemon and client.
 //! * `net` — a unix-or-TCP stream, shared by daemon and client.
 //! * `namespec` — `group:name` process names, shared by daemon and client.
@@ -24,6 +25,7 @@ pub mod multicall;
 pub mod namespec;
 pub mod net;
 pub mod pidproxy;
+pub mod pytext;
 #[cfg(test)]
 mod testutil;
 pub mod xmlrpc;

@@ -34,29 +34,7 @@ pub type Result<T> = std::result::Result<T, ValueError>;
 
 const INT_HINT: &str = "a whole number such as 10";
 
-/// Python's `int(text)`: surrounding whitespace, a sign, `_` between digits.
-pub fn py_int(text: &str) -> Option<i64> {
-    let t = text.trim();
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty()
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-    {
-        return None;
-    }
-    let clean: String = digits.chars().filter(|&c| c != '_').collect();
-    if !clean.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    // Python's int is unbounded; values past i64 have no meaning here.
-    let n: i64 = clean.parse().ok()?;
-    Some(if neg { -n } else { n })
-}
+pub use crate::pytext::int as py_int;
 
 fn int_error(text: &str) -> ValueError {
     ValueError::new(

@@ -1031,7 +1031,7 @@ fn int_arg(v: &Value) -> Result<i64, Fault> {
         Value::Int(i) => Ok(*i),
         Value::Bool(b) => Ok(i64::from(*b)),
         Value::Double(d) if d.is_finite() => Ok(d.trunc() as i64),
-        Value::String(s) => values::py_int(s.trim()).ok_or_else(|| bare(INCORRECT_PARAMETERS)),
+        Value::String(s) => values::py_int(s).ok_or_else(|| bare(INCORRECT_PARAMETERS)),
         _ => Err(bare(INCORRECT_PARAMETERS)),
     }
 }

@@ -13,7 +13,6 @@
 //! no DOCTYPE or entity declarations, bounded depth, no recursion, no
 //! panics, linear time.
 
-mod pytext;
 mod reader;
 mod request;
 mod response;
@@ -25,7 +24,7 @@ mod tests;
 
 /// Python's `base64.encodebytes` and lenient `decodebytes`, for HTTP basic
 /// auth as well.
-pub use pytext::{base64_decode, base64_encode, float_repr};
+pub use crate::pytext::{base64_decode, base64_encode, float_repr};
 pub use request::parse_method_call;
 pub use response::parse_response;
 pub use value::{Fault, MethodCall, RequestError, Value};

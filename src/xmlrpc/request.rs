@@ -29,9 +29,9 @@
 //! through our strict [`Reader`], so there is no DOCTYPE, no depth beyond
 //! [`super::reader::MAX_DEPTH`], and no recursion anywhere.
 
-use super::pytext;
 use super::reader::{Event, Reader};
 use super::value::{MethodCall, RequestError, Value};
+use crate::pytext;
 
 /// Server side: parses a `methodCall` body with Supervisor 4.3's server
 /// rules (see the module documentation).

@@ -15,9 +15,9 @@
 //! parameter, and a fault needs an integer `faultCode` and a string
 //! `faultString`.
 
-use super::pytext;
 use super::reader::{Event, Reader};
 use super::value::{Fault, Value};
+use crate::pytext;
 
 /// Client side: parses a `methodResponse` into `Ok(value)` or
 /// `Err(Fault)`; the outer `Err` says why the body could not be read.

@@ -14,8 +14,8 @@
 //! Where Python would refuse a value (an int beyond 32 bits, `None`
 //! without `allow_none`) we write it anyway; callers decide what to send.
 
-use super::pytext;
 use super::value::{Fault, Value};
+use crate::pytext;
 
 const HEADER: &str = "<?xml version='1.0'?>\n";
 

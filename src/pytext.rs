@@ -1,4 +1,5 @@
-//! The few Python text conversions XML-RPC leans on, with Python's rules:
+//! The few Python text conversions the crate leans on (XML-RPC values,
+//! configuration numbers, command arguments), with Python's rules:
 //! `int(text)`, `float(text)`, `repr(float)`, the `%Y%m%dT%H:%M:%S`
 //! `strptime` check, and base64 as `base64.encodebytes` /
 //! `base64.decodebytes` do it.
