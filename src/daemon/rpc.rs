@@ -642,9 +642,7 @@ impl Rpc {
             },
             "getProcessInfo" => {
                 let name = str_arg(&p[0])?;
-                let Some((gi, Some(id))) = sup.lookup(name) else {
-                    return Err(fault(BAD_NAME, name));
-                };
+                let (gi, id) = process_arg(sup, name)?;
                 now(process_info(sup, gi, id))
             }
             "getAllProcessInfo" => {
@@ -715,9 +713,7 @@ impl Rpc {
                     return Err(fault(INCORRECT_PARAMETERS, py_str(&p[1])));
                 };
                 let name = str_arg(&p[0])?;
-                let Some((_, Some(id))) = sup.lookup(name) else {
-                    return Err(fault(BAD_NAME, name));
-                };
+                let (_, id) = process_arg(sup, name)?;
                 let m = &sup.procs[&id];
                 if m.proc.pid == 0 || m.stopping() {
                     return Err(fault(NOT_RUNNING, name));
@@ -773,9 +769,7 @@ impl Rpc {
                 };
                 let pname = str_arg(&p[0])?;
                 let (offset, length) = (int_arg(&p[1])?, int_arg(&p[2])?);
-                let Some((_, Some(id))) = sup.lookup(pname) else {
-                    return Err(fault(BAD_NAME, pname));
-                };
+                let (_, id) = process_arg(sup, pname)?;
                 let Some(path) = sup.log_path(id, ch) else {
                     return Err(bare(NO_FILE));
                 };
@@ -792,9 +786,7 @@ impl Rpc {
                 };
                 let pname = str_arg(&p[0])?;
                 let (offset, length) = (int_arg(&p[1])?, int_arg(&p[2])?);
-                let Some((_, Some(id))) = sup.lookup(pname) else {
-                    return Err(fault(BAD_NAME, pname));
-                };
+                let (_, id) = process_arg(sup, pname)?;
                 let result = match sup.log_path(id, ch).filter(|p| p.exists()) {
                     None => vec![
                         Value::String(String::new()),
@@ -807,9 +799,7 @@ impl Rpc {
             }
             "clearProcessLogs" | "clearProcessLog" => {
                 let pname = str_arg(&p[0])?;
-                let Some((_, Some(id))) = sup.lookup(pname) else {
-                    return Err(fault(BAD_NAME, pname));
-                };
+                let (_, id) = process_arg(sup, pname)?;
                 sup.clear_process_logs(id)
                     .map_err(|_| fault(FAILED, pname))?;
                 now(Value::Bool(true))
@@ -993,12 +983,12 @@ impl Rpc {
             ))
             .into();
         }
-        let params = match get("params") {
-            None => Vec::new(),
-            Some(Value::Array(a)) => a.clone(),
+        let params: &[Value] = match get("params") {
+            None => &[],
+            Some(Value::Array(a)) => a,
             Some(_) => return Err(bare(INCORRECT_PARAMETERS)).into(),
         };
-        self.call(sup, reload, method, &params)
+        self.call(sup, reload, method, params)
     }
 }
 
@@ -1122,6 +1112,14 @@ fn result_struct(sup: &Supervisor, id: u64, f: Option<Fault>) -> Value {
         ("status".into(), Value::Int(status)),
         ("description".into(), Value::String(description)),
     ])
+}
+
+/// The group index and id of the process `name` names (not a group).
+fn process_arg(sup: &Supervisor, name: &str) -> Result<(usize, u64), Fault> {
+    match sup.lookup(name) {
+        Some((gi, Some(id))) => Ok((gi, id)),
+        _ => Err(fault(BAD_NAME, name)),
+    }
 }
 
 fn start_process(sup: &mut Supervisor, name: &str, wait: bool) -> Answer {
