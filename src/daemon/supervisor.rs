@@ -699,7 +699,9 @@ impl Supervisor {
         } else {
             std::borrow::Cow::Borrowed(data)
         };
-        let name = m.proc.name.clone();
+        // Messages are built while the process is borrowed, so its name
+        // is never copied for the common case of a healthy write.
+        let name = &m.proc.name;
         let syslog = m.cfg_channel(ch).syslog;
         let log = &mut m.logs[ch as usize];
         let mut report = None;
@@ -710,9 +712,10 @@ impl Supervisor {
                     report = Some((
                         Level::Error,
                         format!(
-                            "cannot write the {} log of '{name}' ({}): {reason}; keeping its output in memory (up to 1 MiB) and retrying on its next output",
+                            "cannot write the {} log of '{name}' ({}): {reason}; keeping its output in memory (up to {} MiB) and retrying on its next output",
                             ch.name(),
-                            file.path().display()
+                            file.path().display(),
+                            rotating::PENDING_LIMIT >> 20
                         ),
                     ));
                 }
@@ -736,15 +739,15 @@ impl Supervisor {
             }
         }
         if syslog {
-            for line in childlog::syslog_lines(&name, &data) {
+            for line in childlog::syslog_lines(name, &data) {
                 childlog::send_syslog(&line);
             }
         }
+        let echo = debug.then(|| childlog::debug_echo(name, ch.name(), &data));
         if let Some((level, msg)) = report {
             self.log(level, &msg);
         }
-        if debug {
-            let msg = childlog::debug_echo(&name, ch.name(), &data);
+        if let Some(msg) = echo {
             self.log(Level::Debug, &msg);
         }
     }
@@ -753,10 +756,9 @@ impl Supervisor {
     /// remaining output read first), anything else is an orphan we adopted
     /// as PID 1 or subreaper.
     pub fn reap(&mut self) {
-        // A batch is collected before the timers return, so this finds
-        // none; were one left, its children must be known before waitpid
-        // meets them.
-        self.finish_spawns();
+        // A batch is collected before run_timers returns; a child still
+        // unknown here would be taken for an orphan by waitpid.
+        debug_assert!(self.forked.is_empty(), "reaping inside a spawn batch");
         loop {
             let mut status = 0;
             // SAFETY: status is a valid out-pointer.
