@@ -133,8 +133,9 @@ impl UserSwitch {
     }
 }
 
-fn errno() -> i32 {
-    // SAFETY: reads this thread's errno; async-signal-safe.
+/// This thread's errno; async-signal-safe, so the forked child may call it.
+pub(crate) fn errno() -> i32 {
+    // SAFETY: reads this thread's errno.
     unsafe { *libc::__errno_location() }
 }
 

@@ -644,11 +644,6 @@ fn open_file_limit() -> libc::c_int {
     libc::c_int::try_from(limit.rlim_cur).unwrap_or(libc::c_int::MAX)
 }
 
-fn last_errno() -> i32 {
-    // SAFETY: reads this thread's errno; async-signal-safe.
-    unsafe { *libc::__errno_location() }
-}
-
 /// Moves `fd` to a number above 2, so that putting the child's pipes on
 /// 0, 1 and 2 cannot overwrite another of them (possible when supervisord
 /// itself runs with a standard fd closed).
@@ -821,7 +816,7 @@ fn fork_within(spec: &ChildSpec, name: &str, timeout: Duration) -> Result<Forked
         if pid == 0 {
             run_child(&plan, &child_fds);
         }
-        let fork_errno = last_errno();
+        let fork_errno = privileges::errno();
         libc::pthread_sigmask(libc::SIG_SETMASK, &previous, std::ptr::null_mut());
         (pid, fork_errno)
     };
@@ -907,7 +902,7 @@ fn wait_for_exec(report: &OwnedFd, timeout: Duration) -> ExecOutcome {
         let ms = libc::c_int::try_from(left.as_millis().max(1)).unwrap_or(libc::c_int::MAX);
         // SAFETY: one valid pollfd.
         let ready = unsafe { libc::poll(&mut pfd, 1, ms) };
-        if ready < 0 && last_errno() == libc::EINTR || ready == 0 {
+        if ready < 0 && privileges::errno() == libc::EINTR || ready == 0 {
             continue;
         }
         if ready < 0 {
@@ -918,7 +913,7 @@ fn wait_for_exec(report: &OwnedFd, timeout: Duration) -> ExecOutcome {
         // SAFETY: reads into the unfilled part of `record`.
         let n = unsafe { libc::read(report.as_raw_fd(), rest.as_mut_ptr().cast(), rest.len()) };
         if n < 0 {
-            match last_errno() {
+            match privileges::errno() {
                 libc::EINTR | libc::EAGAIN => continue,
                 _ => return ExecOutcome::TimedOut,
             }
@@ -943,7 +938,7 @@ fn wait_for_exec(report: &OwnedFd, timeout: Duration) -> ExecOutcome {
 fn reap(pid: libc::pid_t) {
     let mut status = 0;
     // SAFETY: waits for our own child.
-    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 && last_errno() == libc::EINTR {}
+    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 && privileges::errno() == libc::EINTR {}
 }
 
 /// What a failed child left in its pipes, stdout first, at most
@@ -957,7 +952,7 @@ fn drain(stdout: &OwnedFd, stderr: Option<&OwnedFd>) -> Vec<u8> {
             let want = buf.len().min(FAILED_OUTPUT_LIMIT - out.len());
             // SAFETY: reads into a stack buffer of at least `want` bytes.
             let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), want) };
-            if n < 0 && last_errno() == libc::EINTR {
+            if n < 0 && privileges::errno() == libc::EINTR {
                 continue;
             }
             if n <= 0 {
@@ -975,7 +970,7 @@ fn write_all_raw(fd: RawFd, mut bytes: &[u8]) {
     while !bytes.is_empty() {
         // SAFETY: writes from a slice we hold.
         let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
-        if n < 0 && last_errno() == libc::EINTR {
+        if n < 0 && privileges::errno() == libc::EINTR {
             continue;
         }
         if n <= 0 {
@@ -1043,7 +1038,7 @@ unsafe fn run_child(plan: &ChildPlan, fds: &ChildFds) -> ! {
         // Its own process group, so signals meant for supervisord's group
         // (Ctrl-C in the foreground) do not reach it.
         if libc::setpgid(0, 0) != 0 {
-            child_failed(plan, fds, Stage::Setup, last_errno());
+            child_failed(plan, fds, Stage::Setup, privileges::errno());
         }
         let mut default: libc::sigaction = std::mem::zeroed();
         default.sa_sigaction = libc::SIG_DFL;
@@ -1058,7 +1053,7 @@ unsafe fn run_child(plan: &ChildPlan, fds: &ChildFds) -> ! {
             || libc::dup2(fds.stdout, 1) < 0
             || libc::dup2(fds.stderr, 2) < 0
         {
-            child_failed(plan, fds, Stage::Setup, last_errno());
+            child_failed(plan, fds, Stage::Setup, privileges::errno());
         }
         close_inherited_fds(fds.report, plan.fd_limit, true);
 
@@ -1078,7 +1073,7 @@ unsafe fn run_child(plan: &ChildPlan, fds: &ChildFds) -> ! {
         }
         if let Some(dir) = &plan.directory {
             if libc::chdir(dir.as_ptr()) != 0 {
-                child_failed(plan, fds, Stage::Chdir, last_errno());
+                child_failed(plan, fds, Stage::Chdir, privileges::errno());
             }
         }
         if let Some(mask) = plan.umask {
@@ -1089,7 +1084,7 @@ unsafe fn run_child(plan: &ChildPlan, fds: &ChildFds) -> ! {
             plan.argv_ptrs.as_ptr(),
             plan.env_ptrs.as_ptr(),
         );
-        child_failed(plan, fds, Stage::Exec, last_errno());
+        child_failed(plan, fds, Stage::Exec, privileges::errno());
     }
 }
 
