@@ -77,3 +77,9 @@ mod man_completions;
 /// What our `supervisorctl` adds to 4.3's: `status --json`, `avail --json`,
 /// and state colours on a terminal (never when piped or with NO_COLOR).
 mod ctl_extras;
+
+/// 4.3's behaviour around failures and shutdown that the command sequence
+/// does not reach: start faults and a missing log through supervisorctl,
+/// a broken config at reread/update, every command while the daemon shuts
+/// down, a server with another API version, and SIGINT/SIGQUIT exits.
+mod lifecycle_interop;
