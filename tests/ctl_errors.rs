@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use crate::harness::{Daemon, Impl, LIMIT, supervisord_section};
-use crate::util::{TempDir, bin, fixed_env, python43, wait_for};
+use crate::util::{TempDir, fixed_env, role_command, wait_for};
 
 /// What one `supervisorctl` run printed. `code` is None when it did not
 /// finish within LIMIT (it was killed; `stderr` says so).
@@ -79,25 +79,21 @@ fn daemon(imp: Impl, tag: &str) -> Daemon {
     d
 }
 
-fn ours_command(cwd: &Path) -> Command {
-    let mut c = Command::new(bin());
-    c.arg0("supervisorctl");
+/// `imp`'s supervisorctl, run from `cwd` with the fixed environment and
+/// without a terminal.
+fn ctl_command(imp: Impl, cwd: &Path) -> Command {
+    let mut c = role_command(imp, "supervisorctl");
     c.current_dir(cwd).env_clear().envs(fixed_env(cwd));
     no_terminal(&mut c);
     c
 }
 
+fn ours_command(cwd: &Path) -> Command {
+    ctl_command(Impl::Ours, cwd)
+}
+
 fn theirs_command(cwd: &Path) -> Command {
-    let mut c = Command::new(python43());
-    c.args([
-        "-c",
-        "import sys; sys.argv[0] = 'supervisorctl'; from supervisor.supervisorctl import main; main()",
-    ])
-    .current_dir(cwd)
-    .env_clear()
-    .envs(fixed_env(cwd));
-    no_terminal(&mut c);
-    c
+    ctl_command(Impl::Py43, cwd)
 }
 
 /// A new session without a controlling terminal: a password prompt can

@@ -34,14 +34,13 @@
 //! comparison reports it like any other difference.
 
 use std::io::{Read, Write};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 
 use crate::harness::{Daemon, Impl, LIMIT, supervisord_section};
-use crate::util::{bin, fixed_env, python43, wait_for};
+use crate::util::{fixed_env, role_command, wait_for};
 
 /// Everything but `[supervisord]`: the socket both sides serve and the
 /// programs. `echo` writes fixed output and dies on TERM at once; the
@@ -152,21 +151,7 @@ fn text(b: &[u8]) -> String {
 /// `ctl`'s supervisorctl on the daemon's own config file, with the fixed
 /// environment, run from the daemon's directory.
 fn ctl_command(ctl: Impl, dir: &Path, conf: &Path, args: &[&str]) -> Command {
-    let mut c = match ctl {
-        Impl::Py43 => {
-            let mut c = Command::new(python43());
-            c.args([
-                "-c",
-                "import sys; sys.argv[0] = 'supervisorctl'; from supervisor.supervisorctl import main; main()",
-            ]);
-            c
-        }
-        Impl::Ours => {
-            let mut c = Command::new(bin());
-            c.arg0("supervisorctl");
-            c
-        }
-    };
+    let mut c = role_command(ctl, "supervisorctl");
     c.arg("-c")
         .arg(conf)
         .args(args)

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::harness::{Daemon, LIMIT, supervisord_section};
-use crate::util::{bin, fixed_env, python43, run_role, text, wait_for};
+use crate::util::{Impl, fixed_env, role_command, run_role, text, wait_for};
 
 /// The programs every test here runs: `echo` writes two lines and
 /// sleeps, `cat` echoes its stdin. `startsecs=0`: RUNNING at once.
@@ -121,9 +121,8 @@ impl Pty {
     /// [`Pty::spawn`] with more environment variables.
     pub fn spawn_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Pty {
         let (master, slave) = open_pty();
-        let mut c = Command::new(bin());
-        c.arg0("supervisorctl")
-            .args(args)
+        let mut c = role_command(Impl::Ours, "supervisorctl");
+        c.args(args)
             .current_dir(cwd)
             .env_clear()
             .envs(fixed_env(cwd))
@@ -522,20 +521,18 @@ fn collect(
 impl Piped {
     /// Ours.
     fn spawn(cwd: &Path, args: &[&str]) -> Piped {
-        let mut c = Command::new(bin());
-        c.arg0("supervisorctl");
-        Piped::spawn_with(c, cwd, args, &[])
+        Piped::spawn_with(role_command(Impl::Ours, "supervisorctl"), cwd, args, &[])
     }
 
     /// 4.3's.
     fn spawn43(cwd: &Path, args: &[&str]) -> Piped {
-        let mut c = Command::new(python43());
-        c.args([
-            "-c",
-            "import sys; sys.argv[0] = 'supervisorctl'; from supervisor.supervisorctl import main; main()",
-        ]);
         // Python block-buffers a pipe; 4.3 flushes only the log data.
-        Piped::spawn_with(c, cwd, args, &[("PYTHONUNBUFFERED", "1")])
+        Piped::spawn_with(
+            role_command(Impl::Py43, "supervisorctl"),
+            cwd,
+            args,
+            &[("PYTHONUNBUFFERED", "1")],
+        )
     }
 
     fn spawn_with(mut c: Command, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Piped {
@@ -832,15 +829,8 @@ fn piped_input_prints_prompts_as_4_3_does() {
         let err = text(&err.lock().unwrap());
         (without_uptimes(&out), err, status.and_then(|s| s.code()))
     };
-    let mut theirs = Command::new(python43());
-    theirs.args([
-        "-c",
-        "import sys; sys.argv[0] = 'supervisorctl'; from supervisor.supervisorctl import main; main()",
-    ]);
-    let mut ours = Command::new(bin());
-    ours.arg0("supervisorctl");
-    let theirs = run(theirs);
-    let ours = run(ours);
+    let theirs = run(role_command(Impl::Py43, "supervisorctl"));
+    let ours = run(role_command(Impl::Ours, "supervisorctl"));
     assert_eq!(ours, theirs, "ours (left) vs 4.3 (right)");
     let (out, err, code) = ours;
     assert_eq!((err.as_str(), code), ("", Some(0)));

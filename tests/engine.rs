@@ -1,13 +1,15 @@
 //! The engine end to end: the real binary on temp configs, observed
 //! through its main log, pidfile and `/proc`.
 
-use std::process::Stdio;
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use crate::harness::{
     Daemon, LIMIT, alive, files_starting, status_field, supervisord_section, wait_gone,
 };
-use crate::util::{TempDir, bin, describe, fixed_env, text, wait_for};
+use crate::util::{Impl, TempDir, describe, fixed_env, role_command, run_role, text, wait_for};
 
 fn conf(extra: &str, programs: &str) -> String {
     format!("{}\n{programs}", supervisord_section(extra))
@@ -223,9 +225,8 @@ fn a_log_over_the_file_size_limit_is_an_error_not_death() {
              [program:big]\ncommand=head -c 300000 /dev/zero\nstdout_logfile={here}/big.log\nstartsecs=0\nautorestart=false\n"
         ),
     );
-    let mut c = std::process::Command::new(bin());
-    c.arg0_supervisord()
-        .arg("-c")
+    let mut c = role_command(Impl::Ours, "supervisord");
+    c.arg("-c")
         .arg(&path)
         .env_clear()
         .envs(fixed_env(dir.path()))
@@ -385,8 +386,7 @@ fn daemonizing_writes_the_pidfile_and_exits_the_parent() {
     let path = dir.write("d.conf", body);
     assert!(path.ends_with("d.conf"));
     // A relative -c: SIGHUP must still find it after the chdir to `/`.
-    let o = std::process::Command::new(bin())
-        .arg0_supervisord()
+    let o = role_command(Impl::Ours, "supervisord")
         .arg("-c")
         .arg("d.conf")
         .current_dir(dir.path())
@@ -512,8 +512,7 @@ fn supervisord_drops_privileges_to_its_user() {
              [program:who]\ncommand=id -u\nstartsecs=0\nautorestart=false\nstdout_logfile={here}/who.log\n"
         ),
     );
-    let mut child = std::process::Command::new(bin())
-        .arg0_supervisord()
+    let mut child = role_command(Impl::Ours, "supervisord")
         .arg("-c")
         .arg(&path)
         .current_dir("/")
@@ -592,25 +591,11 @@ fn the_main_log_is_echoed_in_the_foreground_unless_silent() {
 
 /// Runs `supervisord -c <conf>` to completion (for start-ups that must
 /// fail), with the test's fixed environment.
-fn supervisord_once(conf: &std::path::Path, home: &std::path::Path) -> std::process::Output {
-    std::process::Command::new(bin())
-        .arg0_supervisord()
-        .arg("-c")
-        .arg(conf)
-        .env_clear()
-        .envs(fixed_env(home))
-        .output()
-        .unwrap()
-}
-
-/// `Command::arg0("supervisord")` as a chainable call.
-trait Arg0 {
-    fn arg0_supervisord(&mut self) -> &mut Self;
-}
-
-impl Arg0 for std::process::Command {
-    fn arg0_supervisord(&mut self) -> &mut Self {
-        use std::os::unix::process::CommandExt;
-        self.arg0("supervisord")
-    }
+fn supervisord_once(conf: &Path, home: &Path) -> Output {
+    run_role(
+        "supervisord",
+        &[OsStr::new("-c"), conf.as_os_str()],
+        home,
+        home,
+    )
 }

@@ -4,23 +4,15 @@
 //! daemon and every child it logged as spawned, by pid, so nothing a test
 //! started outlives it.
 
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::time::Duration;
 
-use crate::util::{TempDir, bin, fixed_env, python43, wait_for};
+pub use crate::util::Impl;
+use crate::util::{TempDir, fixed_env, role_command, wait_for};
 
 /// How long any expected event may take before a test fails.
 pub const LIMIT: Duration = Duration::from_secs(20);
-
-/// Which supervisord a test runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Impl {
-    Ours,
-    /// Supervisor 4.3.0 from the interop venv (`util::python43`).
-    Py43,
-}
 
 pub struct Daemon {
     pub dir: TempDir,
@@ -65,21 +57,7 @@ impl Daemon {
 
     fn launch_in(imp: Impl, dir: TempDir, conf: &str, args: &[&str], stdout: Stdio) -> Daemon {
         let path = dir.write("supervisord.conf", conf);
-        let mut c = match imp {
-            Impl::Ours => {
-                let mut c = Command::new(bin());
-                c.arg0("supervisord");
-                c
-            }
-            Impl::Py43 => {
-                let mut c = Command::new(python43());
-                c.args([
-                    "-c",
-                    "import sys; sys.argv[0] = 'supervisord'; from supervisor.supervisord import main; main()",
-                ]);
-                c
-            }
-        };
+        let mut c = role_command(imp, "supervisord");
         c.arg("-c")
             .arg(&path)
             .args(args)

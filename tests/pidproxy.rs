@@ -2,17 +2,16 @@
 //! command, and keeps 4.3's usage and messages.
 
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use crate::util::{TempDir, bin, text, wait_for};
+use crate::util::{Impl, TempDir, role_command, text, wait_for};
 
 /// A worker that writes its pid and logs the signals it gets.
 const WORKER: &str = r#"echo $$ > "$1"; trap 'echo HUP >> "$2"' HUP; trap 'echo USR1 >> "$2"' USR1; trap 'echo TERM >> "$2"; exit 0' TERM; echo started >> "$2"; while :; do sleep 0.05; done"#;
 
 fn start(dir: &TempDir, pidfile: &str, log: &str) -> Child {
-    Command::new(bin())
-        .arg0("pidproxy")
+    role_command(Impl::Ours, "pidproxy")
         .args([pidfile, "/bin/sh", "-c", WORKER, "worker", pidfile, log])
         .current_dir(dir.path())
         .stdout(Stdio::piped())
@@ -76,8 +75,7 @@ fn forwards_signals_and_exits_after_term() {
 #[test]
 fn exits_when_its_command_exits() {
     let dir = TempDir::new("pidproxy");
-    let mut child = Command::new(bin())
-        .arg0("pidproxy")
+    let mut child = role_command(Impl::Ours, "pidproxy")
         .args(["unused.pid", "/bin/sh", "-c", "exit 3"])
         .current_dir(dir.path())
         .spawn()
@@ -92,8 +90,7 @@ fn exits_when_its_command_exits() {
 #[test]
 fn unreadable_pidfile_is_reported_and_ignored() {
     let dir = TempDir::new("pidproxy");
-    let mut child = Command::new(bin())
-        .arg0("pidproxy")
+    let mut child = role_command(Impl::Ours, "pidproxy")
         .args([
             "missing.pid",
             "/bin/sh",
@@ -128,8 +125,7 @@ fn unreadable_pidfile_is_reported_and_ignored() {
 
 #[test]
 fn usage_with_too_few_arguments_exits_1() {
-    let o = Command::new(bin())
-        .arg0("pidproxy")
+    let o = role_command(Impl::Ours, "pidproxy")
         .arg("only-one")
         .output()
         .unwrap();
@@ -143,8 +139,7 @@ fn usage_with_too_few_arguments_exits_1() {
 #[test]
 fn unstartable_command_exits_127() {
     let dir = TempDir::new("pidproxy");
-    let o = Command::new(bin())
-        .arg0("pidproxy")
+    let o = role_command(Impl::Ours, "pidproxy")
         .args(["x.pid", "no-such-program"])
         .current_dir(dir.path())
         .output()

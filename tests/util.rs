@@ -49,6 +49,41 @@ impl Drop for TempDir {
     }
 }
 
+/// Which implementation a test runs: ours, or the real one it is compared
+/// with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Impl {
+    Ours,
+    /// Supervisor 4.3.0 from the interop venv ([`python43`]).
+    Py43,
+}
+
+/// A command that runs `imp`'s `role` (`supervisord`, `supervisorctl`,
+/// `echo_supervisord_conf`, `pidproxy`) with that name as argv[0]: our
+/// binary, or 4.3's `main` through the venv's Python. Nothing else is set;
+/// the caller adds arguments, directory and environment.
+pub fn role_command(imp: Impl, role: &str) -> Command {
+    match imp {
+        Impl::Ours => {
+            let mut c = Command::new(bin());
+            c.arg0(role);
+            c
+        }
+        Impl::Py43 => {
+            let module = match role {
+                "supervisord" | "supervisorctl" | "pidproxy" => role,
+                "echo_supervisord_conf" => "confecho",
+                _ => panic!("Supervisor 4.3 has no role {role:?}"),
+            };
+            let mut c = Command::new(python43());
+            c.arg("-c").arg(format!(
+                "import sys; sys.argv[0] = '{role}'; from supervisor.{module} import main; main()"
+            ));
+            c
+        }
+    }
+}
+
 /// The fixed environment both implementations run with in comparisons.
 pub fn fixed_env(home: &Path) -> Vec<(String, String)> {
     let h = home.to_string_lossy().into_owned();
@@ -66,13 +101,13 @@ pub fn fixed_env(home: &Path) -> Vec<(String, String)> {
 /// Runs our binary as role `argv0` (e.g. `supervisord`) with a cleared,
 /// fixed environment and `cwd`.
 pub fn run_role<S: AsRef<OsStr>>(argv0: &str, args: &[S], cwd: &Path, home: &Path) -> Output {
-    let mut c = Command::new(bin());
-    c.arg0(argv0)
+    role_command(Impl::Ours, argv0)
         .args(args)
         .current_dir(cwd)
         .env_clear()
-        .envs(fixed_env(home));
-    c.output().expect("run supervisor binary")
+        .envs(fixed_env(home))
+        .output()
+        .expect("run supervisor binary")
 }
 
 /// Text of an output stream.
@@ -171,8 +206,7 @@ pub fn test_config_json(conf: &Path, cwd: &Path, home: &Path) -> (Output, serde_
 
 /// Runs Supervisor 4.3's own `supervisorctl` (as argv[0] `supervisorctl`).
 pub fn ctl43<S: AsRef<OsStr>>(args: &[S], cwd: &Path, home: &Path) -> Output {
-    Command::new(python43())
-        .args(["-c", "import sys; sys.argv[0] = 'supervisorctl'; from supervisor.supervisorctl import main; main()"])
+    role_command(Impl::Py43, "supervisorctl")
         .args(args)
         .current_dir(cwd)
         .env_clear()
