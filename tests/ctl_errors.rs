@@ -20,18 +20,16 @@
 //! broken config) fails here instead of matching. Every run is bounded
 //! by `LIMIT` and killed by pid after it; no run may panic (exit 101).
 
-use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::process::Command;
 
 use crate::harness::{Daemon, Impl, LIMIT, supervisord_section};
-use crate::util::{TempDir, fixed_env, role_command, wait_for};
+use crate::util::{TempDir, fixed_env, free_port, role_command, run_bounded, wait_for};
 
 /// What one `supervisorctl` run printed. `code` is None when it did not
-/// finish within LIMIT (it was killed; `stderr` says so).
+/// finish within LIMIT or was ended by a signal (`stderr` then ends
+/// saying which).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Out {
     stdout: String,
@@ -110,37 +108,6 @@ fn no_terminal(c: &mut Command) {
     }
 }
 
-/// Copies a pipe into a buffer while the process runs.
-fn collect(mut pipe: impl Read + Send + 'static) -> (Arc<Mutex<Vec<u8>>>, JoinHandle<()>) {
-    let buf = Arc::new(Mutex::new(Vec::new()));
-    let b = Arc::clone(&buf);
-    let handle = std::thread::spawn(move || {
-        let mut chunk = [0u8; 4096];
-        while let Ok(n) = pipe.read(&mut chunk) {
-            if n == 0 {
-                break;
-            }
-            b.lock().unwrap().extend_from_slice(&chunk[..n]);
-        }
-    });
-    (buf, handle)
-}
-
-/// Waits up to LIMIT for `child`; kills it (by its pid) after that.
-fn reap(child: &mut Child) -> Option<i32> {
-    let mut status = None;
-    let finished = wait_for(LIMIT, || {
-        status = child.try_wait().expect("try_wait on supervisorctl");
-        status.is_some()
-    });
-    if !finished {
-        let _ = child.kill();
-        let _ = child.wait();
-        return None;
-    }
-    status.and_then(|s| s.code())
-}
-
 /// Runs `c` with `args`, stdin empty, bounded by LIMIT.
 fn run(c: Command, args: &[&str]) -> Out {
     run_input(c, args, "")
@@ -148,30 +115,17 @@ fn run(c: Command, args: &[&str]) -> Out {
 
 /// Runs `c` with `args` and `input` on its stdin, bounded by LIMIT.
 fn run_input(mut c: Command, args: &[&str], input: &str) -> Out {
-    let mut child = c
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run supervisorctl");
-    // Small enough for the pipe's buffer; closing it is end of input.
-    let mut stdin = child.stdin.take().unwrap();
-    let _ = std::io::Write::write_all(&mut stdin, input.as_bytes());
-    drop(stdin);
-    let (out, t1) = collect(child.stdout.take().unwrap());
-    let (err, t2) = collect(child.stderr.take().unwrap());
-    let code = reap(&mut child);
-    let _ = t1.join();
-    let _ = t2.join();
-    let mut stderr = String::from_utf8_lossy(&err.lock().unwrap()).into_owned();
-    if code.is_none() {
+    let r = run_bounded(c.args(args), Some(input.as_bytes()), LIMIT);
+    let mut stderr = r.stderr.clone();
+    if !r.finished {
         stderr.push_str(&format!("<still running after {LIMIT:?}; killed>"));
+    } else if let Some(sig) = r.signal() {
+        stderr.push_str(&format!("<killed by signal {sig}>"));
     }
     Out {
-        stdout: String::from_utf8_lossy(&out.lock().unwrap()).into_owned(),
+        stdout: r.stdout,
         stderr,
-        code,
+        code: r.code,
     }
 }
 
@@ -607,12 +561,6 @@ fn auth_conf(port: u16) -> String {
          [supervisorctl]\nserverurl=unix://%(here)s/supervisor.sock\n\n[program:cat]\ncommand=cat\nstartsecs=0\n",
         supervisord_section("")
     )
-}
-
-/// A TCP port on 127.0.0.1 that was free a moment ago.
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().unwrap().port()
 }
 
 /// A daemon whose servers both want a user name and password: without

@@ -33,14 +33,12 @@
 //! runs out the sequence ends there with a step saying so, and the
 //! comparison reports it like any other difference.
 
-use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::thread::JoinHandle;
+use std::sync::OnceLock;
 
 use crate::harness::{Daemon, Impl, LIMIT, supervisord_section};
-use crate::util::{fixed_env, role_command, wait_for};
+use crate::util::{Ran, collect, fixed_env, role_command, run_bounded, text, wait_child, wait_for};
 
 /// Everything but `[supervisord]`: the socket both sides serve and the
 /// programs. `echo` writes fixed output and dies on TERM at once; the
@@ -136,18 +134,6 @@ struct Run {
 /// The sequence stopped early; the step saying why is already recorded.
 struct Aborted;
 
-/// What one `supervisorctl` run printed, raw.
-struct Output {
-    stdout: String,
-    stderr: String,
-    code: Option<i32>,
-    finished: bool,
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// `ctl`'s supervisorctl on the daemon's own config file, with the fixed
 /// environment, run from the daemon's directory.
 fn ctl_command(ctl: Impl, dir: &Path, conf: &Path, args: &[&str]) -> Command {
@@ -157,69 +143,17 @@ fn ctl_command(ctl: Impl, dir: &Path, conf: &Path, args: &[&str]) -> Command {
         .args(args)
         .current_dir(dir)
         .env_clear()
-        .envs(fixed_env(dir))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .envs(fixed_env(dir));
     c
 }
 
-/// Copies a pipe into a buffer that can be looked at while it fills.
-fn collect(mut pipe: impl Read + Send + 'static) -> (Arc<Mutex<Vec<u8>>>, JoinHandle<()>) {
-    let buf = Arc::new(Mutex::new(Vec::new()));
-    let b = Arc::clone(&buf);
-    let handle = std::thread::spawn(move || {
-        let mut chunk = [0u8; 4096];
-        while let Ok(n) = pipe.read(&mut chunk) {
-            if n == 0 {
-                break;
-            }
-            b.lock().unwrap().extend_from_slice(&chunk[..n]);
-        }
-    });
-    (buf, handle)
-}
-
-/// Waits up to LIMIT for `child`; kills it if it is still running then.
-fn reap(child: &mut Child) -> (Option<i32>, bool) {
-    let mut status = None;
-    let finished = wait_for(LIMIT, || {
-        status = child.try_wait().expect("try_wait on supervisorctl");
-        status.is_some()
-    });
-    if !finished {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    (status.and_then(|s| s.code()), finished)
-}
-
 /// Runs one `supervisorctl` command to completion (bounded by LIMIT).
-fn ctl(imp: Impl, dir: &Path, conf: &Path, args: &[&str], input: Option<&str>) -> Output {
-    let mut child = ctl_command(imp, dir, conf, args)
-        .stdin(if input.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .spawn()
-        .expect("run supervisorctl");
-    if let Some(input) = input {
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(input.as_bytes()).expect("write ctl stdin");
-    }
-    let (out, out_thread) = collect(child.stdout.take().unwrap());
-    let (err, err_thread) = collect(child.stderr.take().unwrap());
-    let (code, finished) = reap(&mut child);
-    let _ = out_thread.join();
-    let _ = err_thread.join();
-    let stdout = text(&out.lock().unwrap());
-    let stderr = text(&err.lock().unwrap());
-    Output {
-        stdout,
-        stderr,
-        code,
-        finished,
-    }
+fn ctl(imp: Impl, dir: &Path, conf: &Path, args: &[&str], input: Option<&str>) -> Ran {
+    run_bounded(
+        &mut ctl_command(imp, dir, conf, args),
+        input.map(str::as_bytes),
+        LIMIT,
+    )
 }
 
 /// `(namespec, statename)` of every line of `status` output.
@@ -264,7 +198,7 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
-    fn run(&self, args: &[&str], input: Option<&str>) -> Output {
+    fn run(&self, args: &[&str], input: Option<&str>) -> Ran {
         ctl(
             self.ctl,
             self.daemon.dir.path(),
@@ -278,6 +212,8 @@ impl Session<'_> {
     fn spawn(&self, args: &[&str]) -> Child {
         ctl_command(self.ctl, self.daemon.dir.path(), &self.daemon.conf, args)
             .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("run supervisorctl")
     }
@@ -288,7 +224,7 @@ impl Session<'_> {
 
     /// Records `command` with what it printed; ends the sequence if it did
     /// not finish in time.
-    fn record(&mut self, command: &str, o: &Output) -> Result<(), Aborted> {
+    fn record(&mut self, command: &str, o: &Ran) -> Result<(), Aborted> {
         let pid_lines = command.starts_with("pid");
         let mut stderr = self.normalise(&o.stderr, pid_lines);
         if !o.finished {
@@ -576,7 +512,7 @@ fn tail_f(s: &mut Session) -> Result<(), Aborted> {
     let stderr = text(&err.lock().unwrap());
     // SAFETY: signalling the supervisorctl this test started.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    reap(&mut child);
+    wait_child(&mut child, LIMIT);
     match result {
         Ok(true) => {
             s.steps.push(Step {

@@ -20,7 +20,7 @@
 //! with `poll` and a deadline, every process is reaped, and a process
 //! still running when a test fails is killed by its pid.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -29,7 +29,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::harness::{Daemon, LIMIT, supervisord_section};
-use crate::util::{Impl, fixed_env, role_command, run_role, text, wait_for};
+use crate::util::{
+    Impl, collect, fixed_env, role_command, run_bounded, run_role, text, wait_child, wait_for,
+};
 
 /// The programs every test here runs: `echo` writes two lines and
 /// sleeps, `cat` echoes its stdin. `startsecs=0`: RUNNING at once.
@@ -501,23 +503,6 @@ struct Piped {
     threads: Vec<std::thread::JoinHandle<()>>,
 }
 
-fn collect(
-    mut pipe: impl Read + Send + 'static,
-) -> (Arc<Mutex<Vec<u8>>>, std::thread::JoinHandle<()>) {
-    let buf = Arc::new(Mutex::new(Vec::new()));
-    let b = Arc::clone(&buf);
-    let handle = std::thread::spawn(move || {
-        let mut chunk = [0u8; 4096];
-        while let Ok(n) = pipe.read(&mut chunk) {
-            if n == 0 {
-                break;
-            }
-            b.lock().unwrap().extend_from_slice(&chunk[..n]);
-        }
-    });
-    (buf, handle)
-}
-
 impl Piped {
     /// Ours.
     fn spawn(cwd: &Path, args: &[&str]) -> Piped {
@@ -599,14 +584,10 @@ impl Piped {
 
     /// Waits (up to LIMIT) for exit and for its output to be complete.
     fn wait(&mut self) -> ExitStatus {
-        let mut status = None;
-        let ok = wait_for(LIMIT, || {
-            status = self.child.try_wait().expect("try_wait");
-            status.is_some()
-        });
+        let status = wait_child(&mut self.child, LIMIT);
         assert!(
-            ok,
-            "supervisorctl did not exit\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            status.is_some(),
+            "supervisorctl did not exit (killed)\n--- stdout ---\n{}\n--- stderr ---\n{}",
             self.stdout(),
             self.stderr()
         );
@@ -795,39 +776,13 @@ fn piped_input_prints_prompts_as_4_3_does() {
     let conf = d.conf.to_string_lossy().into_owned();
     let input = "status\nhelp\nhelp stop\nfoo\n\nstatus nosuch\n?tail\n";
     let run = |mut c: Command| {
-        let mut child = c
-            .arg("-c")
+        c.arg("-c")
             .arg(&conf)
             .current_dir(d.dir.path())
             .env_clear()
-            .envs(fixed_env(d.dir.path()))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn supervisorctl");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .expect("write input");
-        let (out, t1) = collect(child.stdout.take().unwrap());
-        let (err, t2) = collect(child.stderr.take().unwrap());
-        let mut status = None;
-        let done = wait_for(LIMIT, || {
-            status = child.try_wait().expect("try_wait");
-            status.is_some()
-        });
-        if !done {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = t1.join();
-        let _ = t2.join();
-        let out = text(&out.lock().unwrap());
-        let err = text(&err.lock().unwrap());
-        (without_uptimes(&out), err, status.and_then(|s| s.code()))
+            .envs(fixed_env(d.dir.path()));
+        let r = run_bounded(&mut c, Some(input.as_bytes()), LIMIT);
+        (without_uptimes(&r.stdout), r.stderr, r.code)
     };
     let theirs = run(role_command(Impl::Py43, "supervisorctl"));
     let ours = run(role_command(Impl::Ours, "supervisorctl"));

@@ -9,7 +9,9 @@ use std::time::Duration;
 use crate::harness::{
     Daemon, LIMIT, alive, files_starting, status_field, supervisord_section, wait_gone,
 };
-use crate::util::{Impl, TempDir, describe, fixed_env, role_command, run_role, text, wait_for};
+use crate::util::{
+    Impl, TempDir, describe, fixed_env, role_command, run_role, text, wait_child, wait_for,
+};
 
 fn conf(extra: &str, programs: &str) -> String {
     format!("{}\n{programs}", supervisord_section(extra))
@@ -252,7 +254,8 @@ fn a_log_over_the_file_size_limit_is_an_error_not_death() {
     let running = child.try_wait().unwrap().is_none();
     // SAFETY: the daemon this test started.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let status = child.wait().unwrap();
+    let status = wait_child(&mut child, LIMIT)
+        .unwrap_or_else(|| panic!("supervisord did not exit after SIGTERM\n{}", log()));
     assert!(reported && exited && running, "{}", log());
     assert_eq!(status.code(), Some(0));
 }
@@ -530,7 +533,8 @@ fn supervisord_drops_privileges_to_its_user() {
     let uid = status_field(pid, "Uid");
     // SAFETY: the daemon this test started.
     unsafe { libc::kill(pid, libc::SIGTERM) };
-    let status = child.wait().unwrap();
+    let status = wait_child(&mut child, LIMIT)
+        .unwrap_or_else(|| panic!("supervisord did not exit after SIGTERM\n{}", log()));
     assert!(done, "{}", log());
     assert_eq!(uid, Some(65534), "the daemon runs as nobody");
     assert!(

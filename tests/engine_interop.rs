@@ -13,7 +13,7 @@
 use std::process::{Child, Stdio};
 
 use crate::harness::LIMIT;
-use crate::util::{Impl, TempDir, fixed_env, role_command, wait_for};
+use crate::util::{Impl, TempDir, fixed_env, role_command, wait_child, wait_for};
 
 const CONF: &str = "[supervisord]
 logfile=%(here)s/main.log
@@ -53,11 +53,7 @@ fn run(dir: &TempDir, mut daemon: Child) -> Vec<String> {
     });
     // SAFETY: the daemon this test started.
     unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
-    let exited = wait_for(LIMIT, || daemon.try_wait().unwrap().is_some());
-    if !exited {
-        let _ = daemon.kill();
-        let _ = daemon.wait();
-    }
+    let exited = wait_child(&mut daemon, LIMIT).is_some();
     assert!(ready && exited, "daemon did not get there:\n{}", log());
     let mut lines: Vec<String> = log()
         .lines()

@@ -5,14 +5,12 @@
 //! and the environment children get.
 
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::harness::{Daemon, LIMIT, alive, files_starting, status_field, supervisord_section};
-use crate::util::{TempDir, wait_for};
+use crate::util::{TempDir, collect, wait_for};
 
 /// A `[supervisord]` section like [`supervisord_section`], with some of
 /// its keys replaced (or added): `(key, value)` pairs.
@@ -179,19 +177,9 @@ stdout_logfile=/dev/stdout
         program("dflt", ""),
     );
     let mut d = Daemon::start_with("logs-devstdout", &conf, &[], Stdio::piped());
-    let out = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let mut pipe = d.child_mut().stdout.take().expect("daemon stdout pipe");
-    let sink = Arc::clone(&out);
-    // Ends at EOF, when the daemon exits (the Daemon kills it at the latest).
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = pipe.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    });
+    // The reader ends at EOF, when the daemon exits (the Daemon kills it
+    // at the latest).
+    let (out, _reader) = collect(d.child_mut().stdout.take().expect("daemon stdout pipe"));
     let stdout = || String::from_utf8_lossy(&out.lock().unwrap()).into_owned();
     d.wait_log("exited: zero (exit status 0; expected)");
     d.wait_log("exited: dflt (exit status 0; expected)");

@@ -9,7 +9,7 @@ use std::process::{Child, ExitStatus, Stdio};
 use std::time::Duration;
 
 pub use crate::util::Impl;
-use crate::util::{TempDir, fixed_env, role_command, wait_for};
+use crate::util::{TempDir, fixed_env, role_command, wait_child, wait_for};
 
 /// How long any expected event may take before a test fails.
 pub const LIMIT: Duration = Duration::from_secs(20);
@@ -164,13 +164,12 @@ impl Daemon {
         if let Some(s) = self.status {
             return s;
         }
-        let child = self.child.as_mut().expect("daemon");
-        let mut status = None;
-        let ok = wait_for(LIMIT, || {
-            status = child.try_wait().expect("try_wait");
-            status.is_some()
-        });
-        assert!(ok, "supervisord did not exit\n{}", self.main_log());
+        let status = wait_child(self.child.as_mut().expect("daemon"), LIMIT);
+        assert!(
+            status.is_some(),
+            "supervisord did not exit (killed)\n{}",
+            self.main_log()
+        );
         self.status = status;
         status.unwrap()
     }

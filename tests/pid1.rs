@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::harness::{Daemon, LIMIT, alive, ppid, supervisord_section, zombie_children};
-use crate::util::{TempDir, bin, fixed_env, wait_for};
+use crate::util::{TempDir, bin, fixed_env, wait_child, wait_for};
 
 /// Kills the given pids (those still alive) when dropped.
 struct KillOnDrop(Vec<i32>);
@@ -180,12 +180,9 @@ autorestart=false
 
     // SAFETY: signalling the supervisord we started.
     assert_eq!(unsafe { libc::kill(host, libc::SIGTERM) }, 0);
-    let mut status = None;
+    let status = wait_child(&mut u.child, LIMIT);
     assert!(
-        wait_for(LIMIT, || {
-            status = u.child.try_wait().unwrap();
-            status.is_some()
-        }),
+        status.is_some(),
         "unshare did not exit after SIGTERM to supervisord"
     );
     assert_eq!(status.unwrap().code(), Some(0));

@@ -5,7 +5,8 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use crate::util::{Impl, TempDir, role_command, text, wait_for};
+use crate::harness::LIMIT;
+use crate::util::{Impl, TempDir, role_command, text, wait_child, wait_for};
 
 /// A worker that writes its pid and logs the signals it gets.
 const WORKER: &str = r#"echo $$ > "$1"; trap 'echo HUP >> "$2"' HUP; trap 'echo USR1 >> "$2"' USR1; trap 'echo TERM >> "$2"; exit 0' TERM; echo started >> "$2"; while :; do sleep 0.05; done"#;
@@ -58,7 +59,7 @@ fn forwards_signals_and_exits_after_term() {
         "pidproxy must keep running after HUP/USR1"
     );
     kill(child.id(), libc::SIGTERM);
-    let status = child.wait().unwrap();
+    let status = wait_child(&mut child, LIMIT).expect("pidproxy did not exit after TERM");
     assert_eq!(status.code(), Some(0));
     assert!(
         wait_for(Duration::from_secs(10), || log_has(&dir, "TERM")),
@@ -81,7 +82,9 @@ fn exits_when_its_command_exits() {
         .spawn()
         .unwrap();
     assert_eq!(
-        child.wait().unwrap().code(),
+        wait_child(&mut child, LIMIT)
+            .expect("pidproxy did not exit")
+            .code(),
         Some(0),
         "4.3 exits 0 whatever the child's status"
     );

@@ -1,11 +1,13 @@
 //! Helpers shared by the integration tests.
 
 use std::ffi::OsStr;
-use std::os::unix::process::CommandExt;
+use std::io::{Read, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// The binary under test.
@@ -137,6 +139,127 @@ pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// Copies a pipe into a buffer on a thread, so that it never fills up
+/// and stalls the writer, and what came so far can be looked at while it
+/// runs. The thread ends at end of file; join it to have all of it.
+pub fn collect(mut pipe: impl Read + Send + 'static) -> (Arc<Mutex<Vec<u8>>>, JoinHandle<()>) {
+    let buf = Arc::new(Mutex::new(Vec::new()));
+    let b = Arc::clone(&buf);
+    let handle = std::thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            b.lock().unwrap().extend_from_slice(&chunk[..n]);
+        }
+    });
+    (buf, handle)
+}
+
+/// Waits up to `limit` for `child` to finish. `None`: it was still
+/// running then, and has been killed (by its pid) and reaped. A process
+/// ended by a signal has finished: `Some` of a status with no code.
+pub fn wait_child(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let mut status = None;
+    let finished = wait_for(limit, || {
+        status = child.try_wait().expect("try_wait on a child");
+        status.is_some()
+    });
+    if !finished {
+        let _ = child.kill();
+        let _ = child.wait();
+        return None;
+    }
+    status
+}
+
+/// What a bounded run printed and how it ended.
+#[derive(Clone, Debug)]
+pub struct Ran {
+    pub stdout: String,
+    pub stderr: String,
+    /// The exit status; `None` when it was killed (by a signal, or after
+    /// the limit).
+    pub code: Option<i32>,
+    /// Whether it ended by itself within the limit (possibly by a
+    /// signal); false when it was killed after the limit.
+    pub finished: bool,
+    /// How it ended; `None` when it was killed after the limit.
+    pub status: Option<ExitStatus>,
+}
+
+impl Ran {
+    /// The signal that ended it, if one did before the limit.
+    pub fn signal(&self) -> Option<i32> {
+        self.status.and_then(|s| s.signal())
+    }
+
+    /// Exit status 0.
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// Everything about the run, for failing assertions.
+    pub fn describe(&self, what: &str) -> String {
+        let end = match (self.finished, self.code, self.signal()) {
+            (false, _, _) => "still running at the limit; killed".to_string(),
+            (true, Some(c), _) => c.to_string(),
+            (true, None, sig) => format!("killed by signal {sig:?}"),
+        };
+        format!(
+            "{what}\nstatus: {end}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs `cmd` with `stdin` (or /dev/null when `None`; bytes are written
+/// on a thread and the pipe closed after them) and its stdout and stderr
+/// collected, for at most `limit`; after that it is killed by its pid.
+pub fn run_bounded(cmd: &mut Command, stdin: Option<&[u8]>, limit: Duration) -> Ran {
+    let mut child = cmd
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    // A write error (the child exited without reading) shows in what it
+    // printed, which the caller checks.
+    let writer = stdin.map(|input| {
+        let mut pipe = child.stdin.take().expect("piped stdin");
+        let input = input.to_vec();
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&input);
+        })
+    });
+    let (out, t1) = collect(child.stdout.take().expect("piped stdout"));
+    let (err, t2) = collect(child.stderr.take().expect("piped stderr"));
+    let status = wait_child(&mut child, limit);
+    for t in [t1, t2].into_iter().chain(writer) {
+        let _ = t.join();
+    }
+    let stdout = text(&out.lock().unwrap());
+    let stderr = text(&err.lock().unwrap());
+    Ran {
+        stdout,
+        stderr,
+        code: status.and_then(|s| s.code()),
+        finished: status.is_some(),
+        status,
+    }
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().unwrap().port()
 }
 
 /// The Python of a venv holding Supervisor 4.3.0: `$SUPERVISOR43_PYTHON`,
