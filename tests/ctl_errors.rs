@@ -25,7 +25,9 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::harness::{Daemon, Impl, LIMIT, supervisord_section};
-use crate::util::{TempDir, fixed_env, free_port, role_command, run_bounded, wait_for};
+use crate::util::{
+    TempDir, fixed_env, free_port, role_command, run_bounded, strip_python_location, wait_for,
+};
 
 /// What one `supervisorctl` run printed. `code` is None when it did not
 /// finish within LIMIT or was ended by a signal (`stderr` then ends
@@ -127,32 +129,6 @@ fn run_input(mut c: Command, args: &[&str], input: &str) -> Out {
         stderr,
         code: r.code,
     }
-}
-
-/// 4.3's generic error lines (`error: <class ...`, possibly after a
-/// prompt) without their `: file: <source> line: <n>` tail, which ours
-/// deliberately leave out.
-fn strip_python_location(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for piece in s.split_inclusive('\n') {
-        let (line, nl) = piece.strip_suffix('\n').map_or((piece, ""), |l| (l, "\n"));
-        let mut line = line;
-        // The line starts with it, or a prompt comes first (shell, y/N).
-        if line.contains("error: <class ") {
-            if let Some(at) = line.rfind(": file: ") {
-                let rest = &line[at..];
-                let ok = rest
-                    .rsplit_once(" line: ")
-                    .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-                if ok {
-                    line = &line[..at];
-                }
-            }
-        }
-        out.push_str(line);
-        out.push_str(nl);
-    }
-    out
 }
 
 /// Runs `supervisorctl <args>` (4.3's, then ours) from `cwd`; both must

@@ -38,7 +38,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
 use crate::harness::{Daemon, Impl, LIMIT, supervisord_section};
-use crate::util::{Ran, collect, fixed_env, role_command, run_bounded, text, wait_child, wait_for};
+use crate::util::{
+    Ran, collect, fixed_env, role_command, run_bounded, strip_python_location, text, wait_child,
+    wait_for, without_uptime,
+};
 
 /// Everything but `[supervisord]`: the socket both sides serve and the
 /// programs. `echo` writes fixed output and dies on TERM at once; the
@@ -544,65 +547,12 @@ fn normalise(s: &str, daemon_pid: i32, pid_lines: bool) -> String {
                 _ => "<PID>".to_string(),
             }
         } else {
-            auto_suffix(&stop_time(&uptime(&python_source(line))))
+            auto_suffix(&stop_time(&without_uptime(&strip_python_location(line))))
         };
         out.push_str(&line);
         out.push_str(nl);
     }
     out
-}
-
-/// 4.3's generic error line ends `: file: <python source> line: <n>`,
-/// which ours cannot have; the rest of the line is compared.
-pub fn python_source(line: &str) -> String {
-    if !line.starts_with("error: ") {
-        return line.to_string();
-    }
-    match line.rfind(": file: ") {
-        Some(at)
-            if line[at..]
-                .rsplit_once(" line: ")
-                .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) =>
-        {
-            line[..at].to_string()
-        }
-        _ => line.to_string(),
-    }
-}
-
-/// `pid 123, uptime 0:00:02` (or `1 day, 0:00:02`) becomes
-/// `pid <PID>, uptime <UPTIME>`.
-fn uptime(line: &str) -> String {
-    let Some(at) = line.find("pid ") else {
-        return line.to_string();
-    };
-    let rest = &line[at + 4..];
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    let Some(after) = rest[digits..].strip_prefix(", uptime ") else {
-        return line.to_string();
-    };
-    if digits == 0 {
-        return line.to_string();
-    }
-    // Python's timedelta: `[N day[s], ]H:MM:SS`.
-    let mut t = after;
-    if let Some((d, r)) = t.split_once(" day, ").or_else(|| t.split_once(" days, ")) {
-        if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) {
-            t = r;
-        }
-    }
-    let h = t.bytes().take_while(u8::is_ascii_digit).count();
-    let hms = t.as_bytes();
-    let ok = h > 0
-        && hms.len() >= h + 6
-        && hms[h] == b':'
-        && hms[h + 3] == b':'
-        && [1, 2, 4, 5].iter().all(|&i| hms[h + i].is_ascii_digit());
-    if !ok {
-        return line.to_string();
-    }
-    let tail = &t[h + 6..];
-    format!("{}pid <PID>, uptime <UPTIME>{tail}", &line[..at])
 }
 
 /// A status line ending in a stop time (`Nov 21 03:22 AM`, strftime
@@ -750,21 +700,4 @@ fn our_supervisorctl_on_the_4_3_daemon_prints_what_4_3s_prints() {
 #[test]
 fn our_supervisorctl_on_our_daemon_prints_what_4_3_prints_on_4_3() {
     compare_with_reference(Impl::Ours, Impl::Ours);
-}
-
-#[test]
-fn python_source_suffixes_are_the_only_thing_cut_from_error_lines() {
-    assert_eq!(
-        python_source(
-            "error: <class 'FileNotFoundError'>, [Errno 2] No such file or directory: file: /x/socket.py line: 557"
-        ),
-        "error: <class 'FileNotFoundError'>, [Errno 2] No such file or directory"
-    );
-    for kept in [
-        "error: <class 'X'>, a: file: b",
-        "echo: ERROR (no such file): file: x line: 3",
-        "error: <class 'X'>, y line: 3",
-    ] {
-        assert_eq!(python_source(kept), kept);
-    }
 }

@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 use crate::harness::{Daemon, LIMIT, supervisord_section};
 use crate::util::{
     Impl, collect, fixed_env, role_command, run_bounded, run_role, text, wait_child, wait_for,
+    without_uptime,
 };
 
 /// The programs every test here runs: `echo` writes two lines and
@@ -756,17 +757,6 @@ fn maintail_f_shows_the_main_log_as_written_and_ends_on_ctrl_c() {
 
 // ---- piped input -----------------------------------------------------------
 
-/// `uptime H:MM:SS` varies between two runs a moment apart.
-fn without_uptimes(s: &str) -> String {
-    s.lines()
-        .map(|l| match l.find(", uptime ") {
-            Some(at) => format!("{}, uptime <UPTIME>", &l[..at]),
-            None => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// With input piped in, the shell still prints `supervisor> ` before each
 /// line it reads, the output following on the same line, and an empty
 /// line at the end of input: the same bytes as 4.3's shell.
@@ -782,7 +772,8 @@ fn piped_input_prints_prompts_as_4_3_does() {
             .env_clear()
             .envs(fixed_env(d.dir.path()));
         let r = run_bounded(&mut c, Some(input.as_bytes()), LIMIT);
-        (without_uptimes(&r.stdout), r.stderr, r.code)
+        let stdout: String = r.stdout.split_inclusive('\n').map(without_uptime).collect();
+        (stdout, r.stderr, r.code)
     };
     let theirs = run(role_command(Impl::Py43, "supervisorctl"));
     let ours = run(role_command(Impl::Ours, "supervisorctl"));
@@ -792,7 +783,7 @@ fn piped_input_prints_prompts_as_4_3_does() {
     // 7 lines and the end of input: 8 prompts; the last one then the
     // empty line EOF prints.
     assert_eq!(out.matches("supervisor> ").count(), 8, "{out}");
-    assert!(out.ends_with("supervisor> "), "{out:?}");
+    assert!(out.ends_with("supervisor> \n"), "{out:?}");
     assert!(out.contains("supervisor> *** Unknown syntax: foo"), "{out}");
     assert!(
         out.contains("supervisor> nosuch: ERROR (no such process)"),

@@ -262,6 +262,67 @@ pub fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
+/// 4.3's generic error lines (`error: <class ...>, <text>: file: <python
+/// source> line: <n>`, at the start of a line or after a prompt) without
+/// their `: file: ... line: <n>` tail, which ours deliberately leave out
+/// (docs/compat.md); every other byte of `s` is kept.
+pub fn strip_python_location(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for piece in s.split_inclusive('\n') {
+        let (line, nl) = piece.strip_suffix('\n').map_or((piece, ""), |l| (l, "\n"));
+        let mut line = line;
+        if line.contains("error: <class ") {
+            if let Some(at) = line.rfind(": file: ") {
+                let ok = line[at..]
+                    .rsplit_once(" line: ")
+                    .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+                if ok {
+                    line = &line[..at];
+                }
+            }
+        }
+        out.push_str(line);
+        out.push_str(nl);
+    }
+    out
+}
+
+/// `pid 123, uptime 0:00:02` (or `1 day, 0:00:02`) in a status line
+/// becomes `pid <PID>, uptime <UPTIME>`; anything else is kept as it is,
+/// a line end included.
+pub fn without_uptime(line: &str) -> String {
+    let Some(at) = line.find("pid ") else {
+        return line.to_string();
+    };
+    let rest = &line[at + 4..];
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let Some(after) = rest[digits..].strip_prefix(", uptime ") else {
+        return line.to_string();
+    };
+    if digits == 0 {
+        return line.to_string();
+    }
+    // Python's timedelta: `[N day[s], ]H:MM:SS`.
+    let mut t = after;
+    if let Some((d, r)) = t.split_once(" day, ").or_else(|| t.split_once(" days, ")) {
+        if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) {
+            t = r;
+        }
+    }
+    let h = t.bytes().take_while(u8::is_ascii_digit).count();
+    let hms = t.as_bytes();
+    let ok = h > 0
+        && hms.len() >= h + 6
+        && hms[h] == b':'
+        && hms[h + 3] == b':'
+        && [1, 2, 4, 5].iter().all(|&i| hms[h + i].is_ascii_digit());
+    if !ok {
+        return line.to_string();
+    }
+    let tail = &t[h + 6..];
+    format!("{}pid <PID>, uptime <UPTIME>{tail}", &line[..at])
+}
+
 /// The Python of a venv holding Supervisor 4.3.0: `$SUPERVISOR43_PYTHON`,
 /// or `target/interop-venv`, created (python3 -m venv; pip install
 /// supervisor==4.3.0) on first use. Panics with the reason when it cannot
@@ -336,4 +397,52 @@ pub fn ctl43<S: AsRef<OsStr>>(args: &[S], cwd: &Path, home: &Path) -> Output {
         .envs(fixed_env(home))
         .output()
         .expect("run 4.3 supervisorctl")
+}
+
+#[test]
+fn python_source_suffixes_are_the_only_thing_cut_from_error_lines() {
+    assert_eq!(
+        strip_python_location(
+            "error: <class 'FileNotFoundError'>, [Errno 2] No such file or directory: file: /x/socket.py line: 557"
+        ),
+        "error: <class 'FileNotFoundError'>, [Errno 2] No such file or directory"
+    );
+    // After a prompt, and on every line of a text.
+    assert_eq!(
+        strip_python_location(
+            "supervisor> error: <class 'EOFError'>, EOF: file: /x/a.py line: 1\nok\nerror: <class 'X'>, b: file: y line: 22\n"
+        ),
+        "supervisor> error: <class 'EOFError'>, EOF\nok\nerror: <class 'X'>, b\n"
+    );
+    for kept in [
+        "error: <class 'X'>, a: file: b",
+        "echo: ERROR (no such file): file: x line: 3",
+        "error: <class 'X'>, y line: 3",
+        "error: <class 'X'>, a: file: b line: 3x",
+    ] {
+        assert_eq!(strip_python_location(kept), kept);
+    }
+}
+
+#[test]
+fn only_well_formed_uptimes_are_replaced() {
+    for (line, want) in [
+        (
+            "cat    RUNNING   pid 12, uptime 0:00:02\n",
+            "cat    RUNNING   pid <PID>, uptime <UPTIME>\n",
+        ),
+        (
+            "x RUNNING   pid 7, uptime 3 days, 10:01:02",
+            "x RUNNING   pid <PID>, uptime <UPTIME>",
+        ),
+    ] {
+        assert_eq!(without_uptime(line), want);
+    }
+    for kept in [
+        "x RUNNING   pid 7, uptime soon",
+        "x RUNNING   pid , uptime 0:00:01",
+        "add    exit      open  pid   remove",
+    ] {
+        assert_eq!(without_uptime(kept), kept);
+    }
 }
