@@ -12,21 +12,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::harness::{Daemon, LIMIT, status_field, supervisord_section};
+use crate::util::free_port;
 
 const RPC_SECTION: &str = "[rpcinterface:supervisor]
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 ";
 
 const GET_STATE: &str = "<?xml version='1.0'?>\n<methodCall>\n<methodName>supervisor.getState</methodName>\n<params>\n</params>\n</methodCall>\n";
-
-/// A port nothing listens on right now, for an inet server.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 trait Io: Read + Write {}
 impl<T: Read + Write> Io for T {}

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::harness::{
     Daemon, LIMIT, alive, files_starting, status_field, supervisord_section, wait_gone,
+    wait_pid_file,
 };
 use crate::util::{
     Impl, TempDir, describe, fixed_env, role_command, run_role, text, wait_child, wait_for,
@@ -110,14 +111,7 @@ fn stopasgroup_leaves_no_grandchild_alive() {
             "[program:parent]\ncommand=sh -c 'sleep 1000 & echo $! > %(here)s/grandchild.pid; wait'\nstartsecs=0\nstopasgroup=true\n",
         ),
     );
-    let gc_file = d.path("grandchild.pid");
-    assert!(wait_for(LIMIT, || std::fs::read_to_string(&gc_file)
-        .is_ok_and(|s| s.ends_with('\n'))));
-    let grandchild: i32 = std::fs::read_to_string(&gc_file)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let grandchild = wait_pid_file(&d.path("grandchild.pid"));
     assert!(alive(grandchild));
     assert_eq!(d.terminate().code(), Some(0));
     assert!(d.main_log().contains("process group with signal SIGTERM"));
@@ -401,13 +395,7 @@ fn daemonizing_writes_the_pidfile_and_exits_the_parent() {
         .unwrap();
     assert_eq!(o.code(), Some(0), "the launching process exits 0");
     let pidfile = dir.path().join("d.pid");
-    assert!(wait_for(LIMIT, || std::fs::read_to_string(&pidfile)
-        .is_ok_and(|s| s.ends_with('\n'))));
-    let pid: i32 = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid = wait_pid_file(&pidfile);
     assert!(alive(pid));
     let log = || std::fs::read_to_string(dir.path().join("main.log")).unwrap_or_default();
     assert!(

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::harness::{Daemon, LIMIT, alive, files_starting, status_field, supervisord_section};
+use crate::harness::{
+    Daemon, KillOnDrop, LIMIT, alive, files_starting, status_field, supervisord_section,
+};
 use crate::util::{TempDir, collect, wait_for};
 
 /// A `[supervisord]` section like [`supervisord_section`], with some of
@@ -64,21 +66,6 @@ fn numbers_after(p: &Path, prefix: &str) -> Vec<u64> {
                 .ok()
         })
         .collect()
-}
-
-/// Kills a pid (that this test learned from a log) when dropped, for
-/// children whose `spawned:` line may have been rotated out of `main.log`.
-struct KillOnDrop(Vec<i32>);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        for &pid in &self.0 {
-            if alive(pid) {
-                // SAFETY: a pid our daemon logged as its child.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-            }
-        }
-    }
 }
 
 /// A program that prints 31 blocks of about 400 bytes (`<tag>-block NNN`),

@@ -209,6 +209,43 @@ impl Drop for Daemon {
     }
 }
 
+/// Kills the given pids (those still alive) when dropped: processes a
+/// test learned of that the [`Daemon`]'s own clean-up may miss (an orphan,
+/// a child whose `spawned:` line was rotated out of `main.log`).
+pub struct KillOnDrop(pub Vec<i32>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        for &pid in &self.0 {
+            if pid > 0 && alive(pid) {
+                // SAFETY: a pid this test started or learned from its daemon.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+    }
+}
+
+/// Waits (up to LIMIT) until `path` holds a whole pid (digits and the
+/// newline that ends `echo $! > file` or a pidfile) and returns it.
+pub fn wait_pid_file(path: &Path) -> i32 {
+    let read = || {
+        let s = std::fs::read_to_string(path).ok()?;
+        s.strip_suffix('\n')?.trim().parse::<i32>().ok()
+    };
+    let mut pid = None;
+    let ok = wait_for(LIMIT, || {
+        pid = read();
+        pid.is_some()
+    });
+    assert!(
+        ok,
+        "no pid in {} (it holds {:?})",
+        path.display(),
+        std::fs::read_to_string(path)
+    );
+    pid.unwrap()
+}
+
 /// The state letter of a process in /proc (R, S, Z, ...), if it exists.
 pub fn proc_state(pid: i32) -> Option<char> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
