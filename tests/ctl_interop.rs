@@ -40,7 +40,7 @@ use std::sync::OnceLock;
 use crate::harness::{Daemon, Impl, LIMIT, supervisord_section};
 use crate::util::{
     Ran, collect, fixed_env, role_command, run_bounded, strip_python_location, text, wait_child,
-    wait_for, without_uptime,
+    wait_for, without_pid_and_uptime,
 };
 
 /// Everything but `[supervisord]`: the socket both sides serve and the
@@ -547,7 +547,9 @@ fn normalise(s: &str, daemon_pid: i32, pid_lines: bool) -> String {
                 _ => "<PID>".to_string(),
             }
         } else {
-            auto_suffix(&stop_time(&without_uptime(&strip_python_location(line))))
+            auto_suffix(&stop_time(&without_pid_and_uptime(&strip_python_location(
+                line,
+            ))))
         };
         out.push_str(&line);
         out.push_str(nl);

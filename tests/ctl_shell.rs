@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use crate::harness::{Daemon, LIMIT, supervisord_section};
 use crate::util::{
     Impl, collect, fixed_env, role_command, run_bounded, run_role, text, wait_child, wait_for,
-    without_uptime,
+    without_uptimes,
 };
 
 /// The programs every test here runs: `echo` writes two lines and
@@ -772,8 +772,7 @@ fn piped_input_prints_prompts_as_4_3_does() {
             .env_clear()
             .envs(fixed_env(d.dir.path()));
         let r = run_bounded(&mut c, Some(input.as_bytes()), LIMIT);
-        let stdout: String = r.stdout.split_inclusive('\n').map(without_uptime).collect();
-        (stdout, r.stderr, r.code)
+        (without_uptimes(&r.stdout), r.stderr, r.code)
     };
     let theirs = run(role_command(Impl::Py43, "supervisorctl"));
     let ours = run(role_command(Impl::Ours, "supervisorctl"));

@@ -287,10 +287,25 @@ pub fn strip_python_location(s: &str) -> String {
     out
 }
 
-/// `pid 123, uptime 0:00:02` (or `1 day, 0:00:02`) in a status line
-/// becomes `pid <PID>, uptime <UPTIME>`; anything else is kept as it is,
-/// a line end included.
-pub fn without_uptime(line: &str) -> String {
+/// Every status line of `s` with its uptime (`0:00:02`, `1 day, 0:00:02`)
+/// as `<UPTIME>`, the pid kept: two runs a second apart against the same
+/// daemon differ in nothing else. Every other byte is kept.
+pub fn without_uptimes(s: &str) -> String {
+    s.split_inclusive('\n')
+        .map(|l| status_times(l, false))
+        .collect()
+}
+
+/// `pid 123, uptime 0:00:02` in a status line becomes `pid <PID>, uptime
+/// <UPTIME>`, for runs against different daemons.
+pub fn without_pid_and_uptime(line: &str) -> String {
+    status_times(line, true)
+}
+
+/// A status line's `pid N, uptime [D day[s], ]H:MM:SS` with the uptime
+/// (and, with `mask_pid`, the pid) replaced; anything else, a line end
+/// included, is kept as it is.
+fn status_times(line: &str, mask_pid: bool) -> String {
     let Some(at) = line.find("pid ") else {
         return line.to_string();
     };
@@ -320,7 +335,8 @@ pub fn without_uptime(line: &str) -> String {
         return line.to_string();
     }
     let tail = &t[h + 6..];
-    format!("{}pid <PID>, uptime <UPTIME>{tail}", &line[..at])
+    let pid = if mask_pid { "<PID>" } else { &rest[..digits] };
+    format!("{}pid {pid}, uptime <UPTIME>{tail}", &line[..at])
 }
 
 /// The Python of a venv holding Supervisor 4.3.0: `$SUPERVISOR43_PYTHON`,
@@ -436,13 +452,20 @@ fn only_well_formed_uptimes_are_replaced() {
             "x RUNNING   pid <PID>, uptime <UPTIME>",
         ),
     ] {
-        assert_eq!(without_uptime(line), want);
+        assert_eq!(without_pid_and_uptime(line), want);
     }
+    assert_eq!(
+        without_uptimes(
+            "supervisor> a  RUNNING   pid 12, uptime 0:00:02\nb  RUNNING   pid 13, uptime 1 day, 0:00:02\nsupervisor> "
+        ),
+        "supervisor> a  RUNNING   pid 12, uptime <UPTIME>\nb  RUNNING   pid 13, uptime <UPTIME>\nsupervisor> "
+    );
     for kept in [
         "x RUNNING   pid 7, uptime soon",
         "x RUNNING   pid , uptime 0:00:01",
         "add    exit      open  pid   remove",
     ] {
-        assert_eq!(without_uptime(kept), kept);
+        assert_eq!(without_pid_and_uptime(kept), kept);
+        assert_eq!(without_uptimes(kept), kept);
     }
 }
