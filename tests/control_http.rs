@@ -11,12 +11,8 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::harness::{Daemon, LIMIT, status_field, supervisord_section};
+use crate::harness::{Daemon, LIMIT, control_section, status_field, supervisord_section};
 use crate::util::free_port;
-
-const RPC_SECTION: &str = "[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-";
 
 const GET_STATE: &str = "<?xml version='1.0'?>\n<methodCall>\n<methodName>supervisor.getState</methodName>\n<params>\n</params>\n</methodCall>\n";
 
@@ -130,11 +126,12 @@ fn basic_auth_over_unix_and_inet_with_plain_and_sha_passwords() {
     let port = free_port();
     let sha = sha_of("s3cret-inet");
     let conf = format!(
-        "{}[unix_http_server]\nfile=%(here)s/sock\nusername=alice\npassword=plain-pw-123\n\n[inet_http_server]\nport=127.0.0.1:{port}\nusername=bob\npassword={sha}\n\n{RPC_SECTION}",
-        supervisord_section("loglevel=blather")
+        "{}{}\n[inet_http_server]\nport=127.0.0.1:{port}\nusername=bob\npassword={sha}\n",
+        supervisord_section("loglevel=blather"),
+        control_section("username=alice\npassword=plain-pw-123")
     );
     let d = Daemon::start("auth", &conf);
-    let sock = d.wait_socket("sock");
+    let sock = d.wait_socket("supervisor.sock");
     d.wait_log("supervisord started");
 
     for (connect, right, wrong) in [
@@ -242,11 +239,12 @@ fn socket_file_mode_and_owner_are_as_configured() {
     let root = unsafe { libc::getuid() } == 0;
     let chown = if root { "chown=nobody:nogroup\n" } else { "" };
     let conf = format!(
-        "{}[unix_http_server]\nfile=%(here)s/sock\nchmod=0660\n{chown}\n{RPC_SECTION}",
-        supervisord_section("")
+        "{}{}",
+        supervisord_section(""),
+        control_section(&format!("chmod=0660\n{chown}"))
     );
     let d = Daemon::start("sockmode", &conf);
-    let sock = d.wait_socket("sock");
+    let sock = d.wait_socket("supervisor.sock");
     let meta = std::fs::metadata(&sock).unwrap();
     assert_eq!(meta.permissions().mode() & 0o7777, 0o660);
     if root {
@@ -278,22 +276,19 @@ fn socket_file_mode_and_owner_are_as_configured() {
 
 #[test]
 fn a_stale_socket_file_is_replaced_and_a_live_one_refuses_start() {
-    let conf = format!(
-        "{}[unix_http_server]\nfile=%(here)s/sock\n\n{RPC_SECTION}",
-        supervisord_section("")
-    );
+    let conf = format!("{}{}", supervisord_section(""), control_section(""));
     // Stale: a socket file nobody listens on any more.
     let dir = crate::util::TempDir::new("stale-sock");
-    let stale = dir.path().join("sock");
+    let stale = dir.path().join("supervisor.sock");
     drop(UnixListener::bind(&stale).unwrap());
     assert!(stale.exists());
     let mut d = Daemon::start_in(dir, &conf);
-    let sock = d.wait_socket("sock");
+    let sock = d.wait_socket("supervisor.sock");
     assert_running(&post(&mut *connect_unix(&sock), GET_STATE, ""));
-    assert!(d.path("sock").exists());
+    assert!(d.path("supervisor.sock").exists());
     d.terminate();
     assert!(
-        !d.path("sock").exists(),
+        !d.path("supervisor.sock").exists(),
         "the socket file is removed at exit"
     );
     let err = d.stderr();
@@ -301,7 +296,7 @@ fn a_stale_socket_file_is_replaced_and_a_live_one_refuses_start() {
 
     // Live: another program listens there; supervisord refuses to start.
     let dir = crate::util::TempDir::new("live-sock");
-    let live = UnixListener::bind(dir.path().join("sock")).unwrap();
+    let live = UnixListener::bind(dir.path().join("supervisor.sock")).unwrap();
     let mut d = Daemon::start_in(dir, &conf);
     let status = d.wait_exit();
     assert_eq!(status.code(), Some(2));
@@ -315,11 +310,12 @@ fn a_stale_socket_file_is_replaced_and_a_live_one_refuses_start() {
 
 fn rpc_daemon(tag: &str) -> (Daemon, std::path::PathBuf) {
     let conf = format!(
-        "{}[unix_http_server]\nfile=%(here)s/sock\n\n{RPC_SECTION}\n[program:ticker]\ncommand=sh -c 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done'\n",
-        supervisord_section("")
+        "{}{}\n[program:ticker]\ncommand=sh -c 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done'\n",
+        supervisord_section(""),
+        control_section("")
     );
     let d = Daemon::start(tag, &conf);
-    let sock = d.wait_socket("sock");
+    let sock = d.wait_socket("supervisor.sock");
     (d, sock)
 }
 
@@ -566,11 +562,12 @@ fn restart_over_rpc_refuses_a_broken_config_and_applies_a_good_one() {
 #[test]
 fn a_waiting_stop_reports_every_two_seconds_as_4_3_does() {
     let conf = format!(
-        "{}[unix_http_server]\nfile=%(here)s/sock\n\n{RPC_SECTION}\n[program:stubborn]\ncommand=sh -c \"trap '' TERM; exec sleep 1000\"\nstartsecs=0\nstopwaitsecs=3\n",
-        supervisord_section("")
+        "{}{}\n[program:stubborn]\ncommand=sh -c \"trap '' TERM; exec sleep 1000\"\nstartsecs=0\nstopwaitsecs=3\n",
+        supervisord_section(""),
+        control_section("")
     );
     let d = Daemon::start("stop-report", &conf);
-    let sock = d.wait_socket("sock");
+    let sock = d.wait_socket("supervisor.sock");
     d.wait_log("success: stubborn");
     // Let the shell reach its exec so the trap is in place.
     let pid = d.spawned("stubborn")[0];
@@ -604,11 +601,12 @@ fn a_waiting_stop_reports_every_two_seconds_as_4_3_does() {
 #[test]
 fn stdin_larger_than_the_pipe_is_held_and_written_without_blocking() {
     let conf = format!(
-        "{}[unix_http_server]\nfile=%(here)s/sock\n\n{RPC_SECTION}\n[program:slowcat]\ncommand=sh -c 'sleep 1; exec cat'\nstartsecs=0\nstdout_logfile=%(here)s/cat.log\n",
-        supervisord_section("loglevel=info")
+        "{}{}\n[program:slowcat]\ncommand=sh -c 'sleep 1; exec cat'\nstartsecs=0\nstdout_logfile=%(here)s/cat.log\n",
+        supervisord_section("loglevel=info"),
+        control_section("")
     );
     let d = Daemon::start("stdin-held", &conf);
-    let sock = d.wait_socket("sock");
+    let sock = d.wait_socket("supervisor.sock");
     d.wait_log("success: slowcat");
     // 300 KB: far more than a pipe holds while `cat` is not reading yet.
     let data = "0123456789abcdef".repeat(300 * 1024 / 16);
@@ -666,8 +664,9 @@ fn a_taken_inet_port_refuses_start_and_leaves_no_socket_file_behind() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let conf = format!(
-        "{}[unix_http_server]\nfile=%(here)s/sock\n\n[inet_http_server]\nport=127.0.0.1:{port}\n\n{RPC_SECTION}",
-        supervisord_section("")
+        "{}{}\n[inet_http_server]\nport=127.0.0.1:{port}\n",
+        supervisord_section(""),
+        control_section("")
     );
     let mut d = Daemon::start("port-taken", &conf);
     assert_eq!(d.wait_exit().code(), Some(2));
@@ -677,7 +676,7 @@ fn a_taken_inet_port_refuses_start_and_leaves_no_socket_file_behind() {
         "{err}"
     );
     assert!(
-        !d.path("sock").exists(),
+        !d.path("supervisor.sock").exists(),
         "the unix socket bound first was not removed"
     );
     assert!(!d.path("supervisord.pid").exists());

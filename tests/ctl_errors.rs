@@ -8,7 +8,7 @@
 //! `supervisor` RPC namespace.
 //!
 //! Scripts match these words and exit codes, so stdout, stderr and the
-//! exit status must be byte-identical. The one normalisation: 4.3's
+//! exit status must be byte-identical. Two normalisations: 4.3's
 //! generic `error: <class ...>, <text>: file: <python source> line: <n>`
 //! lines name the Python source that raised; ours deliberately stop
 //! before `: file:`, so that suffix is cut from 4.3's lines (and the
@@ -26,7 +26,7 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Command;
 
-use crate::harness::{Daemon, Impl, LIMIT, supervisord_section};
+use crate::harness::{Daemon, Impl, LIMIT, control_section, supervisord_section};
 use crate::util::{
     TempDir, fixed_env, free_port, role_command, run_bounded, strip_python_location, wait_for,
     without_uptimes,
@@ -57,16 +57,8 @@ impl Out {
 /// both logs and sleeps; `cat` waits on its stdin. `startsecs=0` makes
 /// both RUNNING (and logged so) at once, so the main log is quiet after.
 fn programs() -> String {
-    r#"
-[unix_http_server]
-file=%(here)s/supervisor.sock
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://%(here)s/supervisor.sock
-
+    control_section("")
+        + r#"
 [program:echo]
 command=sh -c 'echo line1; echo line2; echo err >&2; exec sleep 1000'
 startsecs=0
@@ -75,7 +67,6 @@ startsecs=0
 command=cat
 startsecs=0
 "#
-    .to_string()
 }
 
 /// A daemon of `imp` on [`programs`], up and quiet: both programs
@@ -545,11 +536,10 @@ fn daemon_down_prints_what_4_3_prints() {
 /// user `user`, password `123`.
 fn auth_conf(port: u16) -> String {
     format!(
-        "{}[unix_http_server]\nfile=%(here)s/supervisor.sock\nusername=user\npassword=123\n\n\
-         [inet_http_server]\nport=127.0.0.1:{port}\nusername=user\npassword=123\n\n\
-         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n\
-         [supervisorctl]\nserverurl=unix://%(here)s/supervisor.sock\n\n[program:cat]\ncommand=cat\nstartsecs=0\n",
-        supervisord_section("")
+        "{}{}\n[inet_http_server]\nport=127.0.0.1:{port}\nusername=user\npassword=123\n\n\
+         [program:cat]\ncommand=cat\nstartsecs=0\n",
+        supervisord_section(""),
+        control_section("username=user\npassword=123")
     )
 }
 

@@ -37,27 +37,18 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
-use crate::harness::{Daemon, Impl, LIMIT, supervisord_section};
+use crate::harness::{Daemon, Impl, LIMIT, control_section, supervisord_section};
 use crate::util::{
     Ran, collect, fixed_env, role_command, run_bounded, strip_python_location, text, wait_child,
     wait_for, without_pid_and_uptime,
 };
 
-/// Everything but `[supervisord]`: the socket both sides serve and the
-/// programs. `echo` writes fixed output and dies on TERM at once; the
+/// The programs (the socket both sides serve is [`control_section`]).
+/// `echo` writes fixed output and dies on TERM at once; the
 /// others stop later the further down the priority order they are;
 /// `plain` ignores nothing (`signal HUP` kills it) and is removed by the
 /// edit below before any stop of several processes.
 const PROGRAMS: &str = r#"
-[unix_http_server]
-file=%(here)s/supervisor.sock
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://%(here)s/supervisor.sock
-
 [program:echo]
 command=sh -c 'echo line1; echo line2; echo err >&2; exec sleep 1000'
 priority=10
@@ -106,7 +97,11 @@ priority=60
 "#;
 
 fn first_conf() -> String {
-    format!("{}{PROGRAMS}{PLAIN}", supervisord_section(""))
+    format!(
+        "{}{}{PROGRAMS}{PLAIN}",
+        supervisord_section(""),
+        control_section("")
+    )
 }
 
 /// One program added (`newprog`), one changed (`changeme`), one removed
@@ -114,7 +109,11 @@ fn first_conf() -> String {
 fn edited_conf() -> String {
     let programs = PROGRAMS.replace("echo before;", "echo after;");
     assert_ne!(programs, PROGRAMS);
-    format!("{}{programs}{NEWPROG}", supervisord_section(""))
+    format!(
+        "{}{}{programs}{NEWPROG}",
+        supervisord_section(""),
+        control_section("")
+    )
 }
 
 /// One command of the sequence and what it printed, normalised. `exit` is

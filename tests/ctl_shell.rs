@@ -28,7 +28,7 @@ use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::harness::{Daemon, LIMIT, supervisord_section};
+use crate::harness::{Daemon, LIMIT, control_section, supervisord_section};
 use crate::util::{
     Impl, collect, fixed_env, role_command, run_bounded, run_role, text, wait_child, wait_for,
     without_uptimes,
@@ -37,15 +37,6 @@ use crate::util::{
 /// The programs every test here runs: `echo` writes two lines and
 /// sleeps, `cat` echoes its stdin. `startsecs=0`: RUNNING at once.
 const PROGRAMS: &str = r#"
-[unix_http_server]
-file=%(here)s/supervisor.sock
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://%(here)s/supervisor.sock
-
 [program:echo]
 command=sh -c 'echo line1; echo line2; exec sleep 1000'
 startsecs=0
@@ -55,10 +46,14 @@ command=cat
 startsecs=0
 "#;
 
-/// Our daemon on [`PROGRAMS`] under `section` (`[supervisord]`), with
-/// both programs RUNNING.
-fn daemon_with(tag: &str, section: &str) -> Daemon {
-    let d = Daemon::start(tag, &format!("{section}{PROGRAMS}"));
+/// Our daemon on [`PROGRAMS`] under `section` (`[supervisord]`), its
+/// control plane with `server_keys` ([`control_section`]), with both
+/// programs RUNNING.
+fn daemon_with(tag: &str, section: &str, server_keys: &str) -> Daemon {
+    let d = Daemon::start(
+        tag,
+        &format!("{section}{}{PROGRAMS}", control_section(server_keys)),
+    );
     d.wait_socket("supervisor.sock");
     d.wait_log("success: cat entered RUNNING state");
     d.wait_log("success: echo entered RUNNING state");
@@ -66,7 +61,7 @@ fn daemon_with(tag: &str, section: &str) -> Daemon {
 }
 
 pub fn daemon(tag: &str) -> Daemon {
-    daemon_with(tag, &supervisord_section(""))
+    daemon_with(tag, &supervisord_section(""), "")
 }
 
 // ---- the pseudo-terminal -------------------------------------------------
@@ -464,18 +459,11 @@ fn history_is_kept_in_a_file_and_recalled_by_the_next_session() {
 /// terminal with echo off, as getpass does), then goes on with them.
 #[test]
 fn a_401_in_the_terminal_asks_for_credentials_without_echoing_the_password() {
-    let conf = format!(
-        "{}{}",
-        supervisord_section(""),
-        PROGRAMS.replace(
-            "file=%(here)s/supervisor.sock\n",
-            "file=%(here)s/supervisor.sock\nusername=someone\npassword=s3cret-pw\n",
-        )
+    let d = daemon_with(
+        "ctlsh-auth",
+        &supervisord_section(""),
+        "username=someone\npassword=s3cret-pw",
     );
-    let d = Daemon::start("ctlsh-auth", &conf);
-    d.wait_socket("supervisor.sock");
-    d.wait_log("success: cat entered RUNNING state");
-    d.wait_log("success: echo entered RUNNING state");
     let conf = d.conf.to_string_lossy().into_owned();
     let mut t = Pty::spawn(d.dir.path(), &["-c", &conf]);
     t.expect("Server requires authentication\nUsername:");
@@ -730,7 +718,7 @@ fn maintail_f_shows_the_main_log_as_written_and_ends_on_ctrl_c() {
     // loglevel=info: nothing but what the test causes is logged.
     let section = "[supervisord]\nlogfile=%(here)s/main.log\npidfile=%(here)s/supervisord.pid\n\
                    childlogdir=%(here)s\nnodaemon=true\nloglevel=info\n";
-    let d = daemon_with("ctlsh-maintail", section);
+    let d = daemon_with("ctlsh-maintail", section, "");
     let conf = d.conf.to_string_lossy().into_owned();
     let mut m = Piped::spawn(d.dir.path(), &["-c", &conf, "maintail", "-f"]);
     m.wait_stdout(PRESS);

@@ -10,7 +10,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use crate::harness::{
-    Daemon, KillOnDrop, LIMIT, alive, files_starting, status_field, supervisord_section,
+    Daemon, KillOnDrop, LIMIT, alive, control_section, files_starting, status_field,
+    supervisord_section,
 };
 use crate::util::{TempDir, collect, wait_for};
 
@@ -590,10 +591,7 @@ startsecs=0
 #[test]
 fn children_get_supervisor_environment() {
     let conf = format!(
-        "{}
-[unix_http_server]
-file=%(here)s/s.sock
-
+        "{}{}
 [program:envp]
 command=env
 startsecs=0
@@ -604,13 +602,14 @@ environment=FOO=\"prog\",ONLY_PROG=\"p\"
 [group:grp]
 programs=envp
 ",
-        supervisord_section("environment=FOO=\"global\",BAR=\"global\"")
+        supervisord_section("environment=FOO=\"global\",BAR=\"global\""),
+        control_section("")
     );
     let d = Daemon::start("logs-env", &conf);
     d.wait_log("exited: envp (exit status 0; expected)");
     let env = text(&d.path("env.log"));
     let lines: BTreeSet<&str> = env.lines().collect();
-    let sock: PathBuf = d.path("s.sock");
+    let sock: PathBuf = d.path("supervisor.sock");
     let url = format!("SUPERVISOR_SERVER_URL=unix://{}", sock.display());
     for want in [
         "SUPERVISOR_ENABLED=1",

@@ -29,6 +29,24 @@ pub fn supervisord_section(extra: &str) -> String {
     )
 }
 
+/// The control plane a test talks to: `[unix_http_server]` on
+/// `%(here)s/supervisor.sock` with `server_keys` (more lines of that
+/// section: credentials, `chmod`, ...; may be empty),
+/// `[rpcinterface:supervisor]`, and `[supervisorctl]` pointing at the
+/// socket.
+pub fn control_section(server_keys: &str) -> String {
+    let mut keys = server_keys.to_string();
+    if !keys.is_empty() && !keys.ends_with('\n') {
+        keys.push('\n');
+    }
+    format!(
+        "\n[unix_http_server]\nfile=%(here)s/supervisor.sock\n{keys}\n\
+         [rpcinterface:supervisor]\n\
+         supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n\
+         [supervisorctl]\nserverurl=unix://%(here)s/supervisor.sock\n"
+    )
+}
+
 impl Daemon {
     /// Starts `supervisord -c <dir>/supervisord.conf` in the foreground on
     /// `conf` (a whole config file; see [`supervisord_section`]).

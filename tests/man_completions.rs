@@ -23,7 +23,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::harness::{Daemon, LIMIT};
+use crate::harness::{Daemon, LIMIT, control_section, supervisord_section};
 use crate::util::{Ran, TempDir, bin, describe, root, run_bounded, run_role, text};
 
 const PAGES: &[&str] = &[
@@ -739,16 +739,7 @@ fn bash_completes_names_from_the_running_daemon_and_nothing_without_one() {
         println!("note: bash is not installed; bash completion not checked");
         return;
     }
-    let conf = r#"
-[unix_http_server]
-file=%(here)s/supervisor.sock
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://%(here)s/supervisor.sock
-
+    let programs = r#"
 [program:echo]
 command=sleep 1000
 
@@ -767,7 +758,11 @@ command=sleep 1000
 "#;
     let daemon = Daemon::start(
         "mc-daemon",
-        &format!("{}{conf}", crate::harness::supervisord_section("")),
+        &format!(
+            "{}{}{programs}",
+            supervisord_section(""),
+            control_section("")
+        ),
     );
     daemon.wait_socket("supervisor.sock");
     let bindir = ctl_on_path(&daemon.dir);
