@@ -11,7 +11,9 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::harness::{Daemon, LIMIT, control_section, status_field, supervisord_section};
+use crate::harness::{
+    Daemon, LIMIT, control_section, status_field, supervisord_section, supervisord_section_with,
+};
 use crate::util::free_port;
 
 const GET_STATE: &str = "<?xml version='1.0'?>\n<methodCall>\n<methodName>supervisor.getState</methodName>\n<params>\n</params>\n</methodCall>\n";
@@ -127,7 +129,7 @@ fn basic_auth_over_unix_and_inet_with_plain_and_sha_passwords() {
     let sha = sha_of("s3cret-inet");
     let conf = format!(
         "{}{}\n[inet_http_server]\nport=127.0.0.1:{port}\nusername=bob\npassword={sha}\n",
-        supervisord_section("loglevel=blather"),
+        supervisord_section_with(&[("loglevel", "blather")]),
         control_section("username=alice\npassword=plain-pw-123")
     );
     let d = Daemon::start("auth", &conf);
@@ -602,7 +604,7 @@ fn a_waiting_stop_reports_every_two_seconds_as_4_3_does() {
 fn stdin_larger_than_the_pipe_is_held_and_written_without_blocking() {
     let conf = format!(
         "{}{}\n[program:slowcat]\ncommand=sh -c 'sleep 1; exec cat'\nstartsecs=0\nstdout_logfile=%(here)s/cat.log\n",
-        supervisord_section("loglevel=info"),
+        supervisord_section_with(&[("loglevel", "info")]),
         control_section("")
     );
     let d = Daemon::start("stdin-held", &conf);

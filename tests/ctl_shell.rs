@@ -28,7 +28,9 @@ use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::harness::{Daemon, LIMIT, control_section, supervisord_section};
+use crate::harness::{
+    Daemon, LIMIT, control_section, supervisord_section, supervisord_section_with,
+};
 use crate::util::{
     Impl, collect, fixed_env, role_command, run_bounded, run_role, text, wait_child, wait_for,
     without_uptimes,
@@ -716,9 +718,8 @@ fn fg_ends_at_end_of_input_and_when_the_process_dies() {
 #[test]
 fn maintail_f_shows_the_main_log_as_written_and_ends_on_ctrl_c() {
     // loglevel=info: nothing but what the test causes is logged.
-    let section = "[supervisord]\nlogfile=%(here)s/main.log\npidfile=%(here)s/supervisord.pid\n\
-                   childlogdir=%(here)s\nnodaemon=true\nloglevel=info\n";
-    let d = daemon_with("ctlsh-maintail", section, "");
+    let section = supervisord_section_with(&[("loglevel", "info")]);
+    let d = daemon_with("ctlsh-maintail", &section, "");
     let conf = d.conf.to_string_lossy().into_owned();
     let mut m = Piped::spawn(d.dir.path(), &["-c", &conf, "maintail", "-f"]);
     m.wait_stdout(PRESS);

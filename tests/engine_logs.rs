@@ -11,35 +11,9 @@ use std::time::Duration;
 
 use crate::harness::{
     Daemon, KillOnDrop, LIMIT, alive, control_section, files_starting, status_field,
-    supervisord_section,
+    supervisord_section, supervisord_section_with,
 };
 use crate::util::{TempDir, collect, wait_for};
-
-/// A `[supervisord]` section like [`supervisord_section`], with some of
-/// its keys replaced (or added): `(key, value)` pairs.
-fn section_with(overrides: &[(&str, &str)]) -> String {
-    let mut keys: Vec<(String, String)> = [
-        ("logfile", "%(here)s/main.log"),
-        ("pidfile", "%(here)s/supervisord.pid"),
-        ("childlogdir", "%(here)s"),
-        ("nodaemon", "true"),
-        ("loglevel", "debug"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    for (k, v) in overrides {
-        match keys.iter_mut().find(|(key, _)| key == k) {
-            Some(entry) => entry.1 = v.to_string(),
-            None => keys.push((k.to_string(), v.to_string())),
-        }
-    }
-    let mut s = String::from("[supervisord]\n");
-    for (k, v) in keys {
-        s.push_str(&format!("{k}={v}\n"));
-    }
-    s
-}
 
 /// A file's bytes; empty if it does not exist.
 fn bytes(p: &Path) -> Vec<u8> {
@@ -235,7 +209,7 @@ command=sh -c 'echo hello auto; echo oops >&2'
 startsecs=0
 autorestart=false
 ",
-            section_with(&[("childlogdir", &logdir), ("nocleanup", &nocleanup_value)])
+            supervisord_section_with(&[("childlogdir", &logdir), ("nocleanup", &nocleanup_value)])
         );
         let d = Daemon::start("logs-auto", &conf);
         d.wait_log("exited: x (exit status 0; expected)");
@@ -425,7 +399,7 @@ autorestart=false
 stdout_logfile=%(here)s/big.log
 stdout_logfile_maxbytes=0
 ",
-        section_with(&[("loglevel", "info")])
+        supervisord_section_with(&[("loglevel", "info")])
     );
     let mut d = Daemon::start("logs-flood", &conf);
     let big = d.path("big.log");
@@ -481,7 +455,7 @@ startsecs=0
 autorestart=false
 stdout_logfile=%(here)s/ansi.log
 ",
-        section_with(&[("strip_ansi", &strip_value)])
+        supervisord_section_with(&[("strip_ansi", &strip_value)])
     );
     let d = Daemon::start("logs-ansi", &conf);
     d.wait_log("exited: ansi (exit status 0; expected)");

@@ -22,11 +22,34 @@ pub struct Daemon {
 }
 
 /// The `[supervisord]` section every test daemon gets: everything in the
-/// temp dir, foreground, debug level so output echoes are visible.
+/// temp dir, foreground, debug level so output echoes are visible;
+/// `extra` lines are appended (to replace one of those keys, see
+/// [`supervisord_section_with`]).
 pub fn supervisord_section(extra: &str) -> String {
-    format!(
-        "[supervisord]\nlogfile=%(here)s/main.log\npidfile=%(here)s/supervisord.pid\nchildlogdir=%(here)s\nnodaemon=true\nloglevel=debug\n{extra}\n"
-    )
+    format!("{}{extra}\n", supervisord_section_with(&[]))
+}
+
+/// [`supervisord_section`] with some of its keys replaced, or added:
+/// `(key, value)` pairs, each key written once.
+pub fn supervisord_section_with(overrides: &[(&str, &str)]) -> String {
+    let mut keys: Vec<(&str, &str)> = vec![
+        ("logfile", "%(here)s/main.log"),
+        ("pidfile", "%(here)s/supervisord.pid"),
+        ("childlogdir", "%(here)s"),
+        ("nodaemon", "true"),
+        ("loglevel", "debug"),
+    ];
+    for &(k, v) in overrides {
+        match keys.iter_mut().find(|(key, _)| *key == k) {
+            Some(entry) => entry.1 = v,
+            None => keys.push((k, v)),
+        }
+    }
+    let mut s = String::from("[supervisord]\n");
+    for (k, v) in keys {
+        s.push_str(&format!("{k}={v}\n"));
+    }
+    s
 }
 
 /// The control plane a test talks to: `[unix_http_server]` on
