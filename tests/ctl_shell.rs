@@ -21,279 +21,19 @@
 //! still running when a test fails is killed by its pid.
 
 use std::io::Write;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::harness::{
-    Daemon, LIMIT, control_section, supervisord_section, supervisord_section_with,
+    LIMIT, ctl_daemon, ctl_daemon_with, supervisord_section, supervisord_section_with,
 };
+use crate::pty::Pty;
 use crate::util::{
     Impl, collect, fixed_env, role_command, run_bounded, run_role, text, wait_child, wait_for,
     without_uptimes,
 };
-
-/// The programs every test here runs: `echo` writes two lines and
-/// sleeps, `cat` echoes its stdin. `startsecs=0`: RUNNING at once.
-const PROGRAMS: &str = r#"
-[program:echo]
-command=sh -c 'echo line1; echo line2; exec sleep 1000'
-startsecs=0
-
-[program:cat]
-command=cat
-startsecs=0
-"#;
-
-/// Our daemon on [`PROGRAMS`] under `section` (`[supervisord]`), its
-/// control plane with `server_keys` ([`control_section`]), with both
-/// programs RUNNING.
-fn daemon_with(tag: &str, section: &str, server_keys: &str) -> Daemon {
-    let d = Daemon::start(
-        tag,
-        &format!("{section}{}{PROGRAMS}", control_section(server_keys)),
-    );
-    d.wait_socket("supervisor.sock");
-    d.wait_log("success: cat entered RUNNING state");
-    d.wait_log("success: echo entered RUNNING state");
-    d
-}
-
-pub fn daemon(tag: &str) -> Daemon {
-    daemon_with(tag, &supervisord_section(""), "")
-}
-
-// ---- the pseudo-terminal -------------------------------------------------
-
-/// A new pty pair, 24 rows by 100 columns. `posix_openpt` and `open`
-/// with `O_CLOEXEC` (rather than `openpty`, which cannot set it), so no
-/// process another test spawns meanwhile inherits either end.
-fn open_pty() -> (OwnedFd, OwnedFd) {
-    // SAFETY: plain libc calls; every fd returned is checked and owned.
-    unsafe {
-        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
-        assert!(m >= 0, "posix_openpt: {}", std::io::Error::last_os_error());
-        let master = OwnedFd::from_raw_fd(m);
-        assert_eq!(libc::grantpt(m), 0, "grantpt");
-        assert_eq!(libc::unlockpt(m), 0, "unlockpt");
-        let mut name = [0 as libc::c_char; 128];
-        assert_eq!(libc::ptsname_r(m, name.as_mut_ptr(), name.len()), 0);
-        let s = libc::open(
-            name.as_ptr(),
-            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
-        );
-        assert!(
-            s >= 0,
-            "open pty slave: {}",
-            std::io::Error::last_os_error()
-        );
-        let slave = OwnedFd::from_raw_fd(s);
-        let ws = libc::winsize {
-            ws_row: 24,
-            ws_col: 100,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        assert_eq!(libc::ioctl(s, libc::TIOCSWINSZ, &ws), 0, "TIOCSWINSZ");
-        (master, slave)
-    }
-}
-
-/// Our `supervisorctl` on a pty, and everything it has written so far.
-pub struct Pty {
-    master: OwnedFd,
-    child: Child,
-    pub raw: Vec<u8>,
-    /// Where in the visible text (see [`visible`]) the next `expect`
-    /// starts looking.
-    mark: usize,
-    status: Option<ExitStatus>,
-}
-
-impl Pty {
-    fn spawn(cwd: &Path, args: &[&str]) -> Pty {
-        Pty::spawn_env(cwd, args, &[])
-    }
-
-    /// [`Pty::spawn`] with more environment variables.
-    pub fn spawn_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Pty {
-        let (master, slave) = open_pty();
-        let mut c = role_command(Impl::Ours, "supervisorctl");
-        c.args(args)
-            .current_dir(cwd)
-            .env_clear()
-            .envs(fixed_env(cwd))
-            .env("TERM", "xterm")
-            .envs(env.iter().copied())
-            .stdin(Stdio::from(slave.try_clone().expect("dup pty")))
-            .stdout(Stdio::from(slave.try_clone().expect("dup pty")))
-            .stderr(Stdio::from(slave));
-        // SAFETY: setsid and ioctl are async-signal-safe; they make the
-        // child a session leader whose controlling terminal is the pty.
-        unsafe {
-            c.pre_exec(|| {
-                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let child = c.spawn().expect("spawn supervisorctl on a pty");
-        // `c` (and with it the parent's copies of the slave) drops here.
-        Pty {
-            master,
-            child,
-            raw: Vec::new(),
-            mark: 0,
-            status: None,
-        }
-    }
-
-    /// Reads what is there, waiting up to `wait` for something. Answers
-    /// a cursor position query (`ESC[6n`) as a terminal would. Returns
-    /// false once the child has closed the terminal.
-    fn read_some(&mut self, wait: Duration) -> bool {
-        let mut fds = libc::pollfd {
-            fd: self.master.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        let ms = wait.as_millis().min(1000) as libc::c_int;
-        // SAFETY: one valid pollfd.
-        if unsafe { libc::poll(&mut fds, 1, ms) } <= 0 {
-            return true;
-        }
-        let mut buf = [0u8; 4096];
-        // SAFETY: reading into a stack buffer of its size.
-        let n = unsafe { libc::read(self.master.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-        if n <= 0 {
-            // EIO: no process has the slave open any more.
-            return false;
-        }
-        let got = &buf[..n as usize];
-        let before = self.raw.len().saturating_sub(3);
-        self.raw.extend_from_slice(got);
-        if self.raw[before..].windows(4).any(|w| w == b"\x1b[6n") {
-            self.send("\x1b[1;1R");
-        }
-        true
-    }
-
-    /// Types `keys`.
-    fn send(&mut self, keys: &str) {
-        let mut rest = keys.as_bytes();
-        while !rest.is_empty() {
-            // SAFETY: writing from a live slice.
-            let n =
-                unsafe { libc::write(self.master.as_raw_fd(), rest.as_ptr().cast(), rest.len()) };
-            assert!(n > 0, "write to pty: {}", std::io::Error::last_os_error());
-            rest = &rest[n as usize..];
-        }
-    }
-
-    fn screen(&self) -> String {
-        visible(&self.raw)
-    }
-
-    /// Waits (up to LIMIT) until `needle` shows after the mark; returns
-    /// the text from the mark to the end of it and moves the mark there.
-    fn expect(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + LIMIT;
-        loop {
-            let screen = self.screen();
-            if let Some(at) = screen[self.mark..].find(needle) {
-                let end = self.mark + at + needle.len();
-                let got = screen[self.mark..end].to_string();
-                self.mark = end;
-                return got;
-            }
-            let now = Instant::now();
-            if now >= deadline || !self.read_some(deadline - now) {
-                panic!(
-                    "{needle:?} never showed after:\n{}\n===== whole screen =====\n{screen}\n===== raw =====\n{:?}",
-                    &screen[self.mark..],
-                    String::from_utf8_lossy(&self.raw)
-                );
-            }
-        }
-    }
-
-    /// Waits (up to LIMIT) for the child to exit, reading what it writes.
-    pub fn wait_exit(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + LIMIT;
-        loop {
-            if let Some(s) = self.child.try_wait().expect("try_wait") {
-                // What it wrote last; ends at EIO (every end closed).
-                while self.readable() && self.read_some(Duration::ZERO) {}
-                self.status = Some(s);
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "supervisorctl did not exit\n{}",
-                self.screen()
-            );
-            self.read_some(Duration::from_millis(20));
-        }
-    }
-
-    fn readable(&self) -> bool {
-        let mut fds = libc::pollfd {
-            fd: self.master.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd, no wait.
-        unsafe { libc::poll(&mut fds, 1, 0) > 0 }
-    }
-}
-
-impl Drop for Pty {
-    fn drop(&mut self) {
-        if self.status.is_none() && self.child.try_wait().ok().flatten().is_none() {
-            // Our own child, by its pid.
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// The text of terminal output: escape sequences (CSI `ESC [ ... final`,
-/// and two-byte `ESC x`), carriage returns and bells removed. An
-/// incomplete sequence at the end is left out, so the text of a prefix
-/// of the output is always a prefix of the text of all of it.
-fn visible(raw: &[u8]) -> String {
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        match raw[i] {
-            0x1b => {
-                let Some(&kind) = raw.get(i + 1) else { break };
-                if kind == b'[' {
-                    let mut j = i + 2;
-                    while j < raw.len() && (0x20..0x40).contains(&raw[j]) {
-                        j += 1;
-                    }
-                    if j >= raw.len() {
-                        break;
-                    }
-                    i = j + 1;
-                } else {
-                    i += 2;
-                }
-            }
-            b'\r' | 0x07 => i += 1,
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 /// Lines of `text` that are `name`'s status line (RUNNING).
 fn status_lines<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
@@ -313,7 +53,7 @@ const HELP_TABLE: &str = "\ndefault commands (type help <topic>):\n=============
 
 #[test]
 fn the_shell_in_a_terminal_prompts_recalls_completes_and_leaves_on_ctrl_d() {
-    let d = daemon("ctlsh-pty");
+    let d = ctl_daemon("ctlsh-pty");
     let conf = d.conf.to_string_lossy().into_owned();
     let version = run_role(
         "supervisorctl",
@@ -399,13 +139,13 @@ fn the_shell_in_a_terminal_prompts_recalls_completes_and_leaves_on_ctrl_d() {
     t.send("\x04");
     let status = t.wait_exit();
     assert_eq!(status.code(), Some(0), "{}", t.screen());
-    let rest = &t.screen()[t.mark..];
+    let rest = &t.screen()[t.mark()..];
     assert_eq!(rest.trim_start_matches(' '), "\n", "{rest:?}");
 }
 
 #[test]
 fn history_is_kept_in_a_file_and_recalled_by_the_next_session() {
-    let d = daemon("ctlsh-hist");
+    let d = ctl_daemon("ctlsh-hist");
     let conf = d.conf.to_string_lossy().into_owned();
     let hist = d.path("history");
     let hist_s = hist.to_string_lossy().into_owned();
@@ -461,7 +201,7 @@ fn history_is_kept_in_a_file_and_recalled_by_the_next_session() {
 /// terminal with echo off, as getpass does), then goes on with them.
 #[test]
 fn a_401_in_the_terminal_asks_for_credentials_without_echoing_the_password() {
-    let d = daemon_with(
+    let d = ctl_daemon_with(
         "ctlsh-auth",
         &supervisord_section(""),
         "username=someone\npassword=s3cret-pw",
@@ -611,7 +351,7 @@ const PRESS: &str = "==> Press Ctrl-C to exit <==\n";
 /// on; ours does.)
 #[test]
 fn tail_f_and_fg_show_lines_as_written_and_end_on_ctrl_c() {
-    let d = daemon("ctlsh-follow");
+    let d = ctl_daemon("ctlsh-follow");
     let conf = d.conf.to_string_lossy().into_owned();
     let mut tail = Piped::spawn(d.dir.path(), &["-c", &conf, "tail", "-f", "cat"]);
     tail.wait_stdout(PRESS);
@@ -677,7 +417,7 @@ fn tail_f_and_fg_show_lines_as_written_and_end_on_ctrl_c() {
 /// no longer running by the time a line is typed.
 #[test]
 fn fg_ends_at_end_of_input_and_when_the_process_dies() {
-    let d = daemon("ctlsh-fg");
+    let d = ctl_daemon("ctlsh-fg");
     let conf = d.conf.to_string_lossy().into_owned();
 
     let mut fg = Piped::spawn(d.dir.path(), &["-c", &conf, "fg", "cat"]);
@@ -719,7 +459,7 @@ fn fg_ends_at_end_of_input_and_when_the_process_dies() {
 fn maintail_f_shows_the_main_log_as_written_and_ends_on_ctrl_c() {
     // loglevel=info: nothing but what the test causes is logged.
     let section = supervisord_section_with(&[("loglevel", "info")]);
-    let d = daemon_with("ctlsh-maintail", &section, "");
+    let d = ctl_daemon_with("ctlsh-maintail", &section, "");
     let conf = d.conf.to_string_lossy().into_owned();
     let mut m = Piped::spawn(d.dir.path(), &["-c", &conf, "maintail", "-f"]);
     m.wait_stdout(PRESS);
@@ -751,7 +491,7 @@ fn maintail_f_shows_the_main_log_as_written_and_ends_on_ctrl_c() {
 /// line at the end of input: the same bytes as 4.3's shell.
 #[test]
 fn piped_input_prints_prompts_as_4_3_does() {
-    let d = daemon("ctlsh-piped");
+    let d = ctl_daemon("ctlsh-piped");
     let conf = d.conf.to_string_lossy().into_owned();
     let input = "status\nhelp\nhelp stop\nfoo\n\nstatus nosuch\n?tail\n";
     let run = |mut c: Command| {
@@ -784,7 +524,7 @@ fn piped_input_prints_prompts_as_4_3_does() {
 /// while a command runs) ends it as 4.3's ends: an empty line, exit 0.
 #[test]
 fn ctrl_c_in_the_shell_leaves_with_an_empty_line_and_status_0() {
-    let d = daemon("ctlsh-ctrlc");
+    let d = ctl_daemon("ctlsh-ctrlc");
     let conf = d.conf.to_string_lossy().into_owned();
     for (who, mut p) in [
         ("ours", Piped::spawn(d.dir.path(), &["-c", &conf])),
@@ -806,7 +546,7 @@ fn ctrl_c_in_the_shell_leaves_with_an_empty_line_and_status_0() {
 /// prompt, no escape codes, and Ctrl-C still leaves cleanly.
 #[test]
 fn a_dumb_terminal_gets_the_plain_prompt_and_no_colour() {
-    let d = daemon("ctlsh-dumb");
+    let d = ctl_daemon("ctlsh-dumb");
     let conf = d.conf.to_string_lossy().into_owned();
     let mut pty = Pty::spawn_env(d.dir.path(), &["-c", &conf], &[("TERM", "dumb")]);
     pty.expect("supervisor> ");

@@ -70,6 +70,38 @@ pub fn control_section(server_keys: &str) -> String {
     )
 }
 
+/// The programs the ctl tests drive: `echo` writes two lines and sleeps,
+/// `cat` echoes its stdin. `startsecs=0`: RUNNING at once.
+pub const ECHO_AND_CAT: &str = r#"
+[program:echo]
+command=sh -c 'echo line1; echo line2; exec sleep 1000'
+startsecs=0
+
+[program:cat]
+command=cat
+startsecs=0
+"#;
+
+/// Our daemon on [`ECHO_AND_CAT`] under `section` (`[supervisord]`), its
+/// control plane with `server_keys` ([`control_section`]); returned once
+/// the socket accepts connections and both programs are RUNNING.
+pub fn ctl_daemon_with(tag: &str, section: &str, server_keys: &str) -> Daemon {
+    let d = Daemon::start(
+        tag,
+        &format!("{section}{}{ECHO_AND_CAT}", control_section(server_keys)),
+    );
+    d.wait_socket("supervisor.sock");
+    d.wait_log("success: cat entered RUNNING state");
+    d.wait_log("success: echo entered RUNNING state");
+    d
+}
+
+/// [`ctl_daemon_with`] the usual `[supervisord]` section and no
+/// credentials.
+pub fn ctl_daemon(tag: &str) -> Daemon {
+    ctl_daemon_with(tag, &supervisord_section(""), "")
+}
+
 impl Daemon {
     /// Starts `supervisord -c <dir>/supervisord.conf` in the foreground on
     /// `conf` (a whole config file; see [`supervisord_section`]).

@@ -31,8 +31,12 @@ mod pidproxy;
 mod robustness;
 
 /// A running supervisord under test: config in a temp dir, log waits,
-/// /proc inspection, cleanup by pid.
+/// /proc inspection, cleanup by pid; the control-plane config and the
+/// daemon the ctl tests share.
 mod harness;
+
+/// Our `supervisorctl` on a pseudo-terminal, for ctl_shell and ctl_extras.
+mod pty;
 
 /// The engine end to end: restarts, backoff to FATAL, stop escalation,
 /// process groups, priorities, reload, shutdown, second instance, daemonize.
