@@ -380,9 +380,10 @@ fn daemonizing_writes_the_pidfile_and_exits_the_parent() {
         "[supervisord]\nlogfile={here}/main.log\npidfile={here}/d.pid\nchildlogdir={here}\ndirectory=/\nidentifier=mysuper\numask=077\n\
          [program:s]\ncommand=sleep 1000\nstartsecs=0\nstderr_logfile={here}/s.err\n"
     );
-    let path = dir.write("d.conf", body);
-    assert!(path.ends_with("d.conf"));
-    // A relative -c: SIGHUP must still find it after the chdir to `/`.
+    dir.write("d.conf", body);
+    // A relative -c: SIGHUP must still find it after the chdir to `/`
+    // (which a /d.conf would let a daemon that re-reads `d.conf` pass).
+    assert!(!Path::new("/d.conf").exists(), "/d.conf exists");
     let o = role_command(Impl::Ours, "supervisord")
         .arg("-c")
         .arg("d.conf")
