@@ -5,7 +5,8 @@
 //! `supervisor==4.3.0` that `util::python43()` creates on first use under
 //! `target/interop-venv` (or takes from `$SUPERVISOR43_PYTHON`).
 
-/// Shared helpers: the binary, temp dirs, running commands, the 4.3 venv.
+/// Shared helpers: the binary, temp dirs, either implementation's
+/// commands, bounded runs, output normalisers, the 4.3 venv.
 mod util;
 
 /// argv[0] dispatch, `supervisor ROLE`, `--list`, `--install`, unknown roles.
