@@ -11,22 +11,12 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::harness::{Daemon, LIMIT, status_field, supervisord_section};
-
-const RPC_SECTION: &str = "[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-";
+use crate::harness::{
+    Daemon, LIMIT, control_section, status_field, supervisord_section, supervisord_section_with,
+};
+use crate::util::free_port;
 
 const GET_STATE: &str = "<?xml version='1.0'?>\n<methodCall>\n<methodName>supervisor.getState</methodName>\n<params>\n</params>\n</methodCall>\n";
-
-/// A port nothing listens on right now, for an inet server.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 trait Io: Read + Write {}
 impl<T: Read + Write> Io for T {}
@@ -138,11 +128,12 @@ fn basic_auth_over_unix_and_inet_with_plain_and_sha_passwords() {
     let port = free_port();
     let sha = sha_of("s3cret-inet");
     let conf = format!(
-        "{}[unix_http_server]\nfile=%(here)s/sock\nusername=alice\npassword=plain-pw-123\n\n[inet_http_server]\nport=127.0.0.1:{port}\nusername=bob\npassword={sha}\n\n{RPC_SECTION}",
-        supervisord_section("loglevel=blather")
+        "{}{}\n[inet_http_server]\nport=127.0.0.1:{port}\nusername=bob\npassword={sha}\n",
+        supervisord_section_with(&[("loglevel", "blather")]),
+        control_section("username=alice\npassword=plain-pw-123")
     );
     let d = Daemon::start("auth", &conf);
-    let sock = d.wait_socket("sock");
+    let sock = d.wait_socket("supervisor.sock");
     d.wait_log("supervisord started");
 
     for (connect, right, wrong) in [
@@ -223,7 +214,7 @@ fn basic_auth_over_unix_and_inet_with_plain_and_sha_passwords() {
     );
     drop(msgs);
     let mut d = d;
-    d.terminate();
+    assert_eq!(d.terminate().code(), Some(0));
     let err = d.stderr();
     assert!(
         err.contains("unknown/unsupported auth method: digest\n"),
@@ -250,11 +241,12 @@ fn socket_file_mode_and_owner_are_as_configured() {
     let root = unsafe { libc::getuid() } == 0;
     let chown = if root { "chown=nobody:nogroup\n" } else { "" };
     let conf = format!(
-        "{}[unix_http_server]\nfile=%(here)s/sock\nchmod=0660\n{chown}\n{RPC_SECTION}",
-        supervisord_section("")
+        "{}{}",
+        supervisord_section(""),
+        control_section(&format!("chmod=0660\n{chown}"))
     );
     let d = Daemon::start("sockmode", &conf);
-    let sock = d.wait_socket("sock");
+    let sock = d.wait_socket("supervisor.sock");
     let meta = std::fs::metadata(&sock).unwrap();
     assert_eq!(meta.permissions().mode() & 0o7777, 0o660);
     if root {
@@ -274,7 +266,7 @@ fn socket_file_mode_and_owner_are_as_configured() {
         assert_eq!(meta.uid(), id(&["passwd", "nobody"]));
         assert_eq!(meta.gid(), id(&["group", "nogroup"]));
     }
-    // Default mode is 0700, and the CRIT about no authentication is there.
+    // No credentials: the CRIT about no authentication is there.
     assert!(d.main_log().contains(
         "CRIT Server 'unix_http_server' running without any HTTP authentication checking"
     ));
@@ -282,26 +274,31 @@ fn socket_file_mode_and_owner_are_as_configured() {
         d.main_log()
             .contains("INFO RPC interface 'supervisor' initialized")
     );
+    // Without chmod= the mode is 4.3's default, 0700.
+    let d = Daemon::start(
+        "sockmode-default",
+        &format!("{}{}", supervisord_section(""), control_section("")),
+    );
+    let sock = d.wait_socket("supervisor.sock");
+    let mode = std::fs::metadata(&sock).unwrap().permissions().mode();
+    assert_eq!(mode & 0o7777, 0o700, "{mode:o}");
 }
 
 #[test]
 fn a_stale_socket_file_is_replaced_and_a_live_one_refuses_start() {
-    let conf = format!(
-        "{}[unix_http_server]\nfile=%(here)s/sock\n\n{RPC_SECTION}",
-        supervisord_section("")
-    );
+    let conf = format!("{}{}", supervisord_section(""), control_section(""));
     // Stale: a socket file nobody listens on any more.
     let dir = crate::util::TempDir::new("stale-sock");
-    let stale = dir.path().join("sock");
+    let stale = dir.path().join("supervisor.sock");
     drop(UnixListener::bind(&stale).unwrap());
     assert!(stale.exists());
     let mut d = Daemon::start_in(dir, &conf);
-    let sock = d.wait_socket("sock");
+    let sock = d.wait_socket("supervisor.sock");
     assert_running(&post(&mut *connect_unix(&sock), GET_STATE, ""));
-    assert!(d.path("sock").exists());
-    d.terminate();
+    assert!(d.path("supervisor.sock").exists());
+    assert_eq!(d.terminate().code(), Some(0));
     assert!(
-        !d.path("sock").exists(),
+        !d.path("supervisor.sock").exists(),
         "the socket file is removed at exit"
     );
     let err = d.stderr();
@@ -309,7 +306,7 @@ fn a_stale_socket_file_is_replaced_and_a_live_one_refuses_start() {
 
     // Live: another program listens there; supervisord refuses to start.
     let dir = crate::util::TempDir::new("live-sock");
-    let live = UnixListener::bind(dir.path().join("sock")).unwrap();
+    let live = UnixListener::bind(dir.path().join("supervisor.sock")).unwrap();
     let mut d = Daemon::start_in(dir, &conf);
     let status = d.wait_exit();
     assert_eq!(status.code(), Some(2));
@@ -323,11 +320,12 @@ fn a_stale_socket_file_is_replaced_and_a_live_one_refuses_start() {
 
 fn rpc_daemon(tag: &str) -> (Daemon, std::path::PathBuf) {
     let conf = format!(
-        "{}[unix_http_server]\nfile=%(here)s/sock\n\n{RPC_SECTION}\n[program:ticker]\ncommand=sh -c 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done'\n",
-        supervisord_section("")
+        "{}{}\n[program:ticker]\ncommand=sh -c 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done'\n",
+        supervisord_section(""),
+        control_section("")
     );
     let d = Daemon::start(tag, &conf);
-    let sock = d.wait_socket("sock");
+    let sock = d.wait_socket("supervisor.sock");
     (d, sock)
 }
 
@@ -454,18 +452,16 @@ fn slow_and_many_clients_do_not_hold_up_others() {
             })
         })
         .collect();
-    // Meanwhile a regular client keeps getting answers within a second.
+    // Meanwhile a regular client keeps getting answers: none of the
+    // slow or stuck ones holds it up (that would never end; every read
+    // gives up after LIMIT).
     for _ in 0..10 {
         for s in &mut slow {
             s.write_all(b"a").unwrap();
         }
         let t = Instant::now();
         assert_running(&post(&mut *connect_unix(&sock), GET_STATE, ""));
-        assert!(
-            t.elapsed() < Duration::from_secs(1),
-            "took {:?}",
-            t.elapsed()
-        );
+        assert!(t.elapsed() < LIMIT, "took {:?}", t.elapsed());
         std::thread::sleep(Duration::from_millis(50));
     }
     let ok = handles
@@ -574,11 +570,12 @@ fn restart_over_rpc_refuses_a_broken_config_and_applies_a_good_one() {
 #[test]
 fn a_waiting_stop_reports_every_two_seconds_as_4_3_does() {
     let conf = format!(
-        "{}[unix_http_server]\nfile=%(here)s/sock\n\n{RPC_SECTION}\n[program:stubborn]\ncommand=sh -c \"trap '' TERM; exec sleep 1000\"\nstartsecs=0\nstopwaitsecs=3\n",
-        supervisord_section("")
+        "{}{}\n[program:stubborn]\ncommand=sh -c \"trap '' TERM; exec sleep 1000\"\nstartsecs=0\nstopwaitsecs=3\n",
+        supervisord_section(""),
+        control_section("")
     );
     let d = Daemon::start("stop-report", &conf);
-    let sock = d.wait_socket("sock");
+    let sock = d.wait_socket("supervisor.sock");
     d.wait_log("success: stubborn");
     // Let the shell reach its exec so the trap is in place.
     let pid = d.spawned("stubborn")[0];
@@ -597,11 +594,20 @@ fn a_waiting_stop_reports_every_two_seconds_as_4_3_does() {
         t.elapsed()
     );
     let msgs = d.messages();
-    let reports = msgs
-        .iter()
-        .filter(|m| *m == "INFO waiting for stubborn to stop")
-        .count();
-    assert_eq!(reports, 2, "{msgs:#?}");
+    // When each report was logged, in ms: at least one, and none sooner
+    // than 2 s after the one before (give or take the log's millisecond
+    // stamps).
+    let reports: Vec<i64> = d
+        .main_log()
+        .lines()
+        .filter(|l| l.ends_with(" INFO waiting for stubborn to stop"))
+        .map(|l| log_time_ms(l).unwrap_or_else(|| panic!("no time in {l:?}")))
+        .collect();
+    assert!(!reports.is_empty(), "{msgs:#?}");
+    assert!(
+        reports.windows(2).all(|w| w[1] - w[0] >= 1995),
+        "reports at {reports:?} ms\n{msgs:#?}"
+    );
     assert!(
         msgs.iter()
             .any(|m| m.starts_with("WARN killing 'stubborn'")),
@@ -609,30 +615,50 @@ fn a_waiting_stop_reports_every_two_seconds_as_4_3_does() {
     );
 }
 
+/// The time of a main log line (`2026-11-21 03:26:19,123 ...`) in ms
+/// since 1970 (as UTC; only differences are used).
+fn log_time_ms(line: &str) -> Option<i64> {
+    let n = |r: std::ops::Range<usize>| line.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+    let (h, mi, s, ms) = (n(11..13)?, n(14..16)?, n(17..19)?, n(20..23)?);
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if mo <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (mo + if mo > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((((days * 24 + h) * 60 + mi) * 60 + s) * 1000 + ms)
+}
+
 #[test]
 fn stdin_larger_than_the_pipe_is_held_and_written_without_blocking() {
     let conf = format!(
-        "{}[unix_http_server]\nfile=%(here)s/sock\n\n{RPC_SECTION}\n[program:slowcat]\ncommand=sh -c 'sleep 1; exec cat'\nstartsecs=0\nstdout_logfile=%(here)s/cat.log\n",
-        supervisord_section("loglevel=info")
+        "{}{}\n[program:slowcat]\ncommand=sh -c 'while [ ! -e %(here)s/go ]; do sleep 0.05; done; exec cat'\nstartsecs=0\nstdout_logfile=%(here)s/cat.log\n",
+        supervisord_section_with(&[("loglevel", "info")]),
+        control_section("")
     );
     let d = Daemon::start("stdin-held", &conf);
-    let sock = d.wait_socket("sock");
+    let sock = d.wait_socket("supervisor.sock");
     d.wait_log("success: slowcat");
-    // 300 KB: far more than a pipe holds while `cat` is not reading yet.
+    let pid = d.spawned("slowcat")[0];
+    let waiting = || {
+        std::fs::read_to_string(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with("sh"))
+    };
+    // 300 KB: far more than a pipe holds while nothing reads it: `cat`
+    // starts only once the file `go` exists.
     let data = "0123456789abcdef".repeat(300 * 1024 / 16);
     let body = format!(
         "<?xml version='1.0'?>\n<methodCall>\n<methodName>supervisor.sendProcessStdin</methodName>\n<params>\n<param>\n<value><string>slowcat</string></value>\n</param>\n<param>\n<value><string>{data}</string></value>\n</param>\n</params>\n</methodCall>\n"
     );
-    let t = Instant::now();
     let r = post(&mut *connect_unix(&sock), &body, "");
     assert!(r.body.contains("<boolean>1</boolean>"), "{}", r.body);
-    assert!(
-        t.elapsed() < Duration::from_secs(1),
-        "answered after {:?}",
-        t.elapsed()
-    );
+    // Answered (and still serving) while the child has read nothing.
     assert_running(&post(&mut *connect_unix(&sock), GET_STATE, ""));
     let log = d.path("cat.log");
+    assert!(waiting(), "slowcat started reading before it was let go");
+    assert_eq!(std::fs::metadata(&log).map_or(0, |m| m.len()), 0);
+    d.dir.write("go", "");
     let all = crate::util::wait_for(LIMIT, || {
         std::fs::metadata(&log).is_ok_and(|m| m.len() == data.len() as u64)
     });
@@ -674,8 +700,9 @@ fn a_taken_inet_port_refuses_start_and_leaves_no_socket_file_behind() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let conf = format!(
-        "{}[unix_http_server]\nfile=%(here)s/sock\n\n[inet_http_server]\nport=127.0.0.1:{port}\n\n{RPC_SECTION}",
-        supervisord_section("")
+        "{}{}\n[inet_http_server]\nport=127.0.0.1:{port}\n",
+        supervisord_section(""),
+        control_section("")
     );
     let mut d = Daemon::start("port-taken", &conf);
     assert_eq!(d.wait_exit().code(), Some(2));
@@ -685,7 +712,7 @@ fn a_taken_inet_port_refuses_start_and_leaves_no_socket_file_behind() {
         "{err}"
     );
     assert!(
-        !d.path("sock").exists(),
+        !d.path("supervisor.sock").exists(),
         "the unix socket bound first was not removed"
     );
     assert!(!d.path("supervisord.pid").exists());

@@ -8,30 +8,33 @@
 //! `supervisor` RPC namespace.
 //!
 //! Scripts match these words and exit codes, so stdout, stderr and the
-//! exit status must be byte-identical. The one normalisation: 4.3's
+//! exit status must be byte-identical. Two normalisations: 4.3's
 //! generic `error: <class ...>, <text>: file: <python source> line: <n>`
 //! lines name the Python source that raised; ours deliberately stop
 //! before `: file:`, so that suffix is cut from 4.3's lines (and the
 //! `GetPassWarning` line Python's `warnings` prints, naming getpass.py,
-//! from its stderr).
+//! from its stderr). And the uptime in status lines (the shell's first
+//! `status`) is masked on both sides: two runs a moment apart can
+//! straddle a second.
 //!
 //! Every case also says what it must print (a line and an exit status),
 //! so a setup where both sides fail the same wrong way (no daemon, a
 //! broken config) fails here instead of matching. Every run is bounded
 //! by `LIMIT` and killed by pid after it; no run may panic (exit 101).
 
-use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::process::Command;
 
-use crate::harness::{Daemon, Impl, LIMIT, supervisord_section};
-use crate::util::{TempDir, bin, fixed_env, python43, wait_for};
+use crate::harness::{Daemon, Impl, LIMIT, control_section, supervisord_section};
+use crate::util::{
+    TempDir, fixed_env, free_port, role_command, run_bounded, strip_python_location, wait_for,
+    without_uptimes,
+};
 
 /// What one `supervisorctl` run printed. `code` is None when it did not
-/// finish within LIMIT (it was killed; `stderr` says so).
+/// finish within LIMIT or was ended by a signal (`stderr` then ends
+/// saying which).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Out {
     stdout: String,
@@ -39,20 +42,23 @@ struct Out {
     code: Option<i32>,
 }
 
-/// `[supervisorctl]` and the programs: `echo` writes fixed output to
+impl Out {
+    /// As compared with the other side's: uptimes masked (the pids are
+    /// the same daemon's and stay).
+    fn comparable(&self) -> Out {
+        Out {
+            stdout: without_uptimes(&self.stdout),
+            ..self.clone()
+        }
+    }
+}
+
+/// The control plane and the programs: `echo` writes fixed output to
 /// both logs and sleeps; `cat` waits on its stdin. `startsecs=0` makes
 /// both RUNNING (and logged so) at once, so the main log is quiet after.
 fn programs() -> String {
-    r#"
-[unix_http_server]
-file=%(here)s/supervisor.sock
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://%(here)s/supervisor.sock
-
+    control_section("")
+        + r#"
 [program:echo]
 command=sh -c 'echo line1; echo line2; echo err >&2; exec sleep 1000'
 startsecs=0
@@ -61,7 +67,6 @@ startsecs=0
 command=cat
 startsecs=0
 "#
-    .to_string()
 }
 
 /// A daemon of `imp` on [`programs`], up and quiet: both programs
@@ -79,25 +84,21 @@ fn daemon(imp: Impl, tag: &str) -> Daemon {
     d
 }
 
-fn ours_command(cwd: &Path) -> Command {
-    let mut c = Command::new(bin());
-    c.arg0("supervisorctl");
+/// `imp`'s supervisorctl, run from `cwd` with the fixed environment and
+/// without a terminal.
+fn ctl_command(imp: Impl, cwd: &Path) -> Command {
+    let mut c = role_command(imp, "supervisorctl");
     c.current_dir(cwd).env_clear().envs(fixed_env(cwd));
     no_terminal(&mut c);
     c
 }
 
+fn ours_command(cwd: &Path) -> Command {
+    ctl_command(Impl::Ours, cwd)
+}
+
 fn theirs_command(cwd: &Path) -> Command {
-    let mut c = Command::new(python43());
-    c.args([
-        "-c",
-        "import sys; sys.argv[0] = 'supervisorctl'; from supervisor.supervisorctl import main; main()",
-    ])
-    .current_dir(cwd)
-    .env_clear()
-    .envs(fixed_env(cwd));
-    no_terminal(&mut c);
-    c
+    ctl_command(Impl::Py43, cwd)
 }
 
 /// A new session without a controlling terminal: a password prompt can
@@ -114,37 +115,6 @@ fn no_terminal(c: &mut Command) {
     }
 }
 
-/// Copies a pipe into a buffer while the process runs.
-fn collect(mut pipe: impl Read + Send + 'static) -> (Arc<Mutex<Vec<u8>>>, JoinHandle<()>) {
-    let buf = Arc::new(Mutex::new(Vec::new()));
-    let b = Arc::clone(&buf);
-    let handle = std::thread::spawn(move || {
-        let mut chunk = [0u8; 4096];
-        while let Ok(n) = pipe.read(&mut chunk) {
-            if n == 0 {
-                break;
-            }
-            b.lock().unwrap().extend_from_slice(&chunk[..n]);
-        }
-    });
-    (buf, handle)
-}
-
-/// Waits up to LIMIT for `child`; kills it (by its pid) after that.
-fn reap(child: &mut Child) -> Option<i32> {
-    let mut status = None;
-    let finished = wait_for(LIMIT, || {
-        status = child.try_wait().expect("try_wait on supervisorctl");
-        status.is_some()
-    });
-    if !finished {
-        let _ = child.kill();
-        let _ = child.wait();
-        return None;
-    }
-    status.and_then(|s| s.code())
-}
-
 /// Runs `c` with `args`, stdin empty, bounded by LIMIT.
 fn run(c: Command, args: &[&str]) -> Out {
     run_input(c, args, "")
@@ -152,57 +122,18 @@ fn run(c: Command, args: &[&str]) -> Out {
 
 /// Runs `c` with `args` and `input` on its stdin, bounded by LIMIT.
 fn run_input(mut c: Command, args: &[&str], input: &str) -> Out {
-    let mut child = c
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run supervisorctl");
-    // Small enough for the pipe's buffer; closing it is end of input.
-    let mut stdin = child.stdin.take().unwrap();
-    let _ = std::io::Write::write_all(&mut stdin, input.as_bytes());
-    drop(stdin);
-    let (out, t1) = collect(child.stdout.take().unwrap());
-    let (err, t2) = collect(child.stderr.take().unwrap());
-    let code = reap(&mut child);
-    let _ = t1.join();
-    let _ = t2.join();
-    let mut stderr = String::from_utf8_lossy(&err.lock().unwrap()).into_owned();
-    if code.is_none() {
+    let r = run_bounded(c.args(args), Some(input.as_bytes()), LIMIT);
+    let mut stderr = r.stderr.clone();
+    if !r.finished {
         stderr.push_str(&format!("<still running after {LIMIT:?}; killed>"));
+    } else if let Some(sig) = r.signal() {
+        stderr.push_str(&format!("<killed by signal {sig}>"));
     }
     Out {
-        stdout: String::from_utf8_lossy(&out.lock().unwrap()).into_owned(),
+        stdout: r.stdout,
         stderr,
-        code,
+        code: r.code,
     }
-}
-
-/// 4.3's generic error lines (`error: <class ...`, possibly after a
-/// prompt) without their `: file: <source> line: <n>` tail, which ours
-/// deliberately leave out.
-fn strip_python_location(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for piece in s.split_inclusive('\n') {
-        let (line, nl) = piece.strip_suffix('\n').map_or((piece, ""), |l| (l, "\n"));
-        let mut line = line;
-        // The line starts with it, or a prompt comes first (shell, y/N).
-        if line.contains("error: <class ") {
-            if let Some(at) = line.rfind(": file: ") {
-                let rest = &line[at..];
-                let ok = rest
-                    .rsplit_once(" line: ")
-                    .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-                if ok {
-                    line = &line[..at];
-                }
-            }
-        }
-        out.push_str(line);
-        out.push_str(nl);
-    }
-    out
 }
 
 /// Runs `supervisorctl <args>` (4.3's, then ours) from `cwd`; both must
@@ -232,7 +163,7 @@ fn same_input(what: &str, cwd: &Path, args: &[&str], input: &str) -> Out {
         show(&ours)
     );
     assert!(
-        ours == theirs,
+        ours.comparable() == theirs.comparable(),
         "{what}: supervisorctl {args:?} differs\n===== 4.3 =====\n{}\n===== ours =====\n{}",
         show(&theirs),
         show(&ours)
@@ -605,18 +536,11 @@ fn daemon_down_prints_what_4_3_prints() {
 /// user `user`, password `123`.
 fn auth_conf(port: u16) -> String {
     format!(
-        "{}[unix_http_server]\nfile=%(here)s/supervisor.sock\nusername=user\npassword=123\n\n\
-         [inet_http_server]\nport=127.0.0.1:{port}\nusername=user\npassword=123\n\n\
-         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n\
-         [supervisorctl]\nserverurl=unix://%(here)s/supervisor.sock\n\n[program:cat]\ncommand=cat\nstartsecs=0\n",
-        supervisord_section("")
+        "{}{}\n[inet_http_server]\nport=127.0.0.1:{port}\nusername=user\npassword=123\n\n\
+         [program:cat]\ncommand=cat\nstartsecs=0\n",
+        supervisord_section(""),
+        control_section("username=user\npassword=123")
     )
-}
-
-/// A TCP port on 127.0.0.1 that was free a moment ago.
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().unwrap().port()
 }
 
 /// A daemon whose servers both want a user name and password: without
@@ -838,7 +762,11 @@ fn credential_prompts_print_what_4_3_prints() {
             stderr: without_getpass_warning(&theirs.stderr),
             code: theirs.code,
         };
-        assert_eq!(ours, theirs, "input {input:?}: ours (left) vs 4.3");
+        assert_eq!(
+            ours.comparable(),
+            theirs.comparable(),
+            "input {input:?}: ours (left) vs 4.3"
+        );
         assert_eq!(
             ours,
             Out {
@@ -859,7 +787,11 @@ fn credential_prompts_print_what_4_3_prints() {
         stderr: without_getpass_warning(&theirs.stderr),
         code: theirs.code,
     };
-    assert_eq!(ours, theirs, "shell: ours (left) vs 4.3");
+    assert_eq!(
+        ours.comparable(),
+        theirs.comparable(),
+        "shell: ours (left) vs 4.3"
+    );
     assert!(
         ours.stdout.starts_with(&format!("{asked}\ncat ")),
         "{ours:?}"

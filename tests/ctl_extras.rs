@@ -10,7 +10,8 @@
 
 use serde_json::Value as Json;
 
-use crate::ctl_shell::{Pty, daemon};
+use crate::harness::ctl_daemon;
+use crate::pty::Pty;
 use crate::util::{describe, run_role, text};
 
 fn json(out: &std::process::Output) -> Json {
@@ -28,7 +29,7 @@ fn names(list: &Json) -> Vec<&str> {
 
 #[test]
 fn status_json_is_the_process_structs_with_status_exit_codes() {
-    let d = daemon("extras-json");
+    let d = ctl_daemon("extras-json");
     let dir = d.dir.path();
     let conf = d.conf.to_string_lossy().into_owned();
     let ctl = |args: &[&str]| {
@@ -91,7 +92,7 @@ fn status_json_is_the_process_structs_with_status_exit_codes() {
 
 #[test]
 fn states_are_coloured_on_a_terminal_unless_no_color_is_set() {
-    let d = daemon("extras-colour");
+    let d = ctl_daemon("extras-colour");
     let dir = d.dir.path();
     let conf = d.conf.to_string_lossy().into_owned();
     let args = ["-c", conf.as_str(), "status", "echo"];

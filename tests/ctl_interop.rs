@@ -33,31 +33,22 @@
 //! runs out the sequence ends there with a step saying so, and the
 //! comparison reports it like any other difference.
 
-use std::io::{Read, Write};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::thread::JoinHandle;
+use std::sync::OnceLock;
 
-use crate::harness::{Daemon, Impl, LIMIT, supervisord_section};
-use crate::util::{bin, fixed_env, python43, wait_for};
+use crate::harness::{Daemon, Impl, LIMIT, control_section, supervisord_section};
+use crate::util::{
+    Ran, collect, fixed_env, role_command, run_bounded, strip_python_location, text, wait_child,
+    wait_for, without_pid_and_uptime,
+};
 
-/// Everything but `[supervisord]`: the socket both sides serve and the
-/// programs. `echo` writes fixed output and dies on TERM at once; the
+/// The programs (the socket both sides serve is [`control_section`]).
+/// `echo` writes fixed output and dies on TERM at once; the
 /// others stop later the further down the priority order they are;
 /// `plain` ignores nothing (`signal HUP` kills it) and is removed by the
 /// edit below before any stop of several processes.
 const PROGRAMS: &str = r#"
-[unix_http_server]
-file=%(here)s/supervisor.sock
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://%(here)s/supervisor.sock
-
 [program:echo]
 command=sh -c 'echo line1; echo line2; echo err >&2; exec sleep 1000'
 priority=10
@@ -106,7 +97,11 @@ priority=60
 "#;
 
 fn first_conf() -> String {
-    format!("{}{PROGRAMS}{PLAIN}", supervisord_section(""))
+    format!(
+        "{}{}{PROGRAMS}{PLAIN}",
+        supervisord_section(""),
+        control_section("")
+    )
 }
 
 /// One program added (`newprog`), one changed (`changeme`), one removed
@@ -114,7 +109,11 @@ fn first_conf() -> String {
 fn edited_conf() -> String {
     let programs = PROGRAMS.replace("echo before;", "echo after;");
     assert_ne!(programs, PROGRAMS);
-    format!("{}{programs}{NEWPROG}", supervisord_section(""))
+    format!(
+        "{}{}{programs}{NEWPROG}",
+        supervisord_section(""),
+        control_section("")
+    )
 }
 
 /// One command of the sequence and what it printed, normalised. `exit` is
@@ -137,104 +136,26 @@ struct Run {
 /// The sequence stopped early; the step saying why is already recorded.
 struct Aborted;
 
-/// What one `supervisorctl` run printed, raw.
-struct Output {
-    stdout: String,
-    stderr: String,
-    code: Option<i32>,
-    finished: bool,
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// `ctl`'s supervisorctl on the daemon's own config file, with the fixed
 /// environment, run from the daemon's directory.
 fn ctl_command(ctl: Impl, dir: &Path, conf: &Path, args: &[&str]) -> Command {
-    let mut c = match ctl {
-        Impl::Py43 => {
-            let mut c = Command::new(python43());
-            c.args([
-                "-c",
-                "import sys; sys.argv[0] = 'supervisorctl'; from supervisor.supervisorctl import main; main()",
-            ]);
-            c
-        }
-        Impl::Ours => {
-            let mut c = Command::new(bin());
-            c.arg0("supervisorctl");
-            c
-        }
-    };
+    let mut c = role_command(ctl, "supervisorctl");
     c.arg("-c")
         .arg(conf)
         .args(args)
         .current_dir(dir)
         .env_clear()
-        .envs(fixed_env(dir))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .envs(fixed_env(dir));
     c
 }
 
-/// Copies a pipe into a buffer that can be looked at while it fills.
-fn collect(mut pipe: impl Read + Send + 'static) -> (Arc<Mutex<Vec<u8>>>, JoinHandle<()>) {
-    let buf = Arc::new(Mutex::new(Vec::new()));
-    let b = Arc::clone(&buf);
-    let handle = std::thread::spawn(move || {
-        let mut chunk = [0u8; 4096];
-        while let Ok(n) = pipe.read(&mut chunk) {
-            if n == 0 {
-                break;
-            }
-            b.lock().unwrap().extend_from_slice(&chunk[..n]);
-        }
-    });
-    (buf, handle)
-}
-
-/// Waits up to LIMIT for `child`; kills it if it is still running then.
-fn reap(child: &mut Child) -> (Option<i32>, bool) {
-    let mut status = None;
-    let finished = wait_for(LIMIT, || {
-        status = child.try_wait().expect("try_wait on supervisorctl");
-        status.is_some()
-    });
-    if !finished {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    (status.and_then(|s| s.code()), finished)
-}
-
 /// Runs one `supervisorctl` command to completion (bounded by LIMIT).
-fn ctl(imp: Impl, dir: &Path, conf: &Path, args: &[&str], input: Option<&str>) -> Output {
-    let mut child = ctl_command(imp, dir, conf, args)
-        .stdin(if input.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .spawn()
-        .expect("run supervisorctl");
-    if let Some(input) = input {
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(input.as_bytes()).expect("write ctl stdin");
-    }
-    let (out, out_thread) = collect(child.stdout.take().unwrap());
-    let (err, err_thread) = collect(child.stderr.take().unwrap());
-    let (code, finished) = reap(&mut child);
-    let _ = out_thread.join();
-    let _ = err_thread.join();
-    let stdout = text(&out.lock().unwrap());
-    let stderr = text(&err.lock().unwrap());
-    Output {
-        stdout,
-        stderr,
-        code,
-        finished,
-    }
+fn ctl(imp: Impl, dir: &Path, conf: &Path, args: &[&str], input: Option<&str>) -> Ran {
+    run_bounded(
+        &mut ctl_command(imp, dir, conf, args),
+        input.map(str::as_bytes),
+        LIMIT,
+    )
 }
 
 /// `(namespec, statename)` of every line of `status` output.
@@ -279,7 +200,7 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
-    fn run(&self, args: &[&str], input: Option<&str>) -> Output {
+    fn run(&self, args: &[&str], input: Option<&str>) -> Ran {
         ctl(
             self.ctl,
             self.daemon.dir.path(),
@@ -293,6 +214,8 @@ impl Session<'_> {
     fn spawn(&self, args: &[&str]) -> Child {
         ctl_command(self.ctl, self.daemon.dir.path(), &self.daemon.conf, args)
             .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("run supervisorctl")
     }
@@ -303,7 +226,7 @@ impl Session<'_> {
 
     /// Records `command` with what it printed; ends the sequence if it did
     /// not finish in time.
-    fn record(&mut self, command: &str, o: &Output) -> Result<(), Aborted> {
+    fn record(&mut self, command: &str, o: &Ran) -> Result<(), Aborted> {
         let pid_lines = command.starts_with("pid");
         let mut stderr = self.normalise(&o.stderr, pid_lines);
         if !o.finished {
@@ -591,7 +514,7 @@ fn tail_f(s: &mut Session) -> Result<(), Aborted> {
     let stderr = text(&err.lock().unwrap());
     // SAFETY: signalling the supervisorctl this test started.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    reap(&mut child);
+    wait_child(&mut child, LIMIT);
     match result {
         Ok(true) => {
             s.steps.push(Step {
@@ -623,65 +546,14 @@ fn normalise(s: &str, daemon_pid: i32, pid_lines: bool) -> String {
                 _ => "<PID>".to_string(),
             }
         } else {
-            auto_suffix(&stop_time(&uptime(&python_source(line))))
+            auto_suffix(&stop_time(&without_pid_and_uptime(&strip_python_location(
+                line,
+            ))))
         };
         out.push_str(&line);
         out.push_str(nl);
     }
     out
-}
-
-/// 4.3's generic error line ends `: file: <python source> line: <n>`,
-/// which ours cannot have; the rest of the line is compared.
-pub fn python_source(line: &str) -> String {
-    if !line.starts_with("error: ") {
-        return line.to_string();
-    }
-    match line.rfind(": file: ") {
-        Some(at)
-            if line[at..]
-                .rsplit_once(" line: ")
-                .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) =>
-        {
-            line[..at].to_string()
-        }
-        _ => line.to_string(),
-    }
-}
-
-/// `pid 123, uptime 0:00:02` (or `1 day, 0:00:02`) becomes
-/// `pid <PID>, uptime <UPTIME>`.
-fn uptime(line: &str) -> String {
-    let Some(at) = line.find("pid ") else {
-        return line.to_string();
-    };
-    let rest = &line[at + 4..];
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    let Some(after) = rest[digits..].strip_prefix(", uptime ") else {
-        return line.to_string();
-    };
-    if digits == 0 {
-        return line.to_string();
-    }
-    // Python's timedelta: `[N day[s], ]H:MM:SS`.
-    let mut t = after;
-    if let Some((d, r)) = t.split_once(" day, ").or_else(|| t.split_once(" days, ")) {
-        if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) {
-            t = r;
-        }
-    }
-    let h = t.bytes().take_while(u8::is_ascii_digit).count();
-    let hms = t.as_bytes();
-    let ok = h > 0
-        && hms.len() >= h + 6
-        && hms[h] == b':'
-        && hms[h + 3] == b':'
-        && [1, 2, 4, 5].iter().all(|&i| hms[h + i].is_ascii_digit());
-    if !ok {
-        return line.to_string();
-    }
-    let tail = &t[h + 6..];
-    format!("{}pid <PID>, uptime <UPTIME>{tail}", &line[..at])
 }
 
 /// A status line ending in a stop time (`Nov 21 03:22 AM`, strftime
@@ -829,21 +701,4 @@ fn our_supervisorctl_on_the_4_3_daemon_prints_what_4_3s_prints() {
 #[test]
 fn our_supervisorctl_on_our_daemon_prints_what_4_3_prints_on_4_3() {
     compare_with_reference(Impl::Ours, Impl::Ours);
-}
-
-#[test]
-fn python_source_suffixes_are_the_only_thing_cut_from_error_lines() {
-    assert_eq!(
-        python_source(
-            "error: <class 'FileNotFoundError'>, [Errno 2] No such file or directory: file: /x/socket.py line: 557"
-        ),
-        "error: <class 'FileNotFoundError'>, [Errno 2] No such file or directory"
-    );
-    for kept in [
-        "error: <class 'X'>, a: file: b",
-        "echo: ERROR (no such file): file: x line: 3",
-        "error: <class 'X'>, y line: 3",
-    ] {
-        assert_eq!(python_source(kept), kept);
-    }
 }

@@ -1,13 +1,18 @@
 //! The engine end to end: the real binary on temp configs, observed
 //! through its main log, pidfile and `/proc`.
 
-use std::process::Stdio;
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use crate::harness::{
     Daemon, LIMIT, alive, files_starting, status_field, supervisord_section, wait_gone,
+    wait_pid_file,
 };
-use crate::util::{TempDir, bin, describe, fixed_env, text, wait_for};
+use crate::util::{
+    Impl, TempDir, describe, fixed_env, role_command, run_role, text, wait_child, wait_for,
+};
 
 fn conf(extra: &str, programs: &str) -> String {
     format!("{}\n{programs}", supervisord_section(extra))
@@ -106,14 +111,7 @@ fn stopasgroup_leaves_no_grandchild_alive() {
             "[program:parent]\ncommand=sh -c 'sleep 1000 & echo $! > %(here)s/grandchild.pid; wait'\nstartsecs=0\nstopasgroup=true\n",
         ),
     );
-    let gc_file = d.path("grandchild.pid");
-    assert!(wait_for(LIMIT, || std::fs::read_to_string(&gc_file)
-        .is_ok_and(|s| s.ends_with('\n'))));
-    let grandchild: i32 = std::fs::read_to_string(&gc_file)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let grandchild = wait_pid_file(&d.path("grandchild.pid"));
     assert!(alive(grandchild));
     assert_eq!(d.terminate().code(), Some(0));
     assert!(d.main_log().contains("process group with signal SIGTERM"));
@@ -223,9 +221,8 @@ fn a_log_over_the_file_size_limit_is_an_error_not_death() {
              [program:big]\ncommand=head -c 300000 /dev/zero\nstdout_logfile={here}/big.log\nstartsecs=0\nautorestart=false\n"
         ),
     );
-    let mut c = std::process::Command::new(bin());
-    c.arg0_supervisord()
-        .arg("-c")
+    let mut c = role_command(Impl::Ours, "supervisord");
+    c.arg("-c")
         .arg(&path)
         .env_clear()
         .envs(fixed_env(dir.path()))
@@ -251,7 +248,8 @@ fn a_log_over_the_file_size_limit_is_an_error_not_death() {
     let running = child.try_wait().unwrap().is_none();
     // SAFETY: the daemon this test started.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let status = child.wait().unwrap();
+    let status = wait_child(&mut child, LIMIT)
+        .unwrap_or_else(|| panic!("supervisord did not exit after SIGTERM\n{}", log()));
     assert!(reported && exited && running, "{}", log());
     assert_eq!(status.code(), Some(0));
 }
@@ -388,11 +386,11 @@ fn daemonizing_writes_the_pidfile_and_exits_the_parent() {
         "[supervisord]\nlogfile={here}/main.log\npidfile={here}/d.pid\nchildlogdir={here}\ndirectory=/\nidentifier=mysuper\numask=077\n\
          [program:s]\ncommand=sleep 1000\nstartsecs=0\nstderr_logfile={here}/s.err\n"
     );
-    let path = dir.write("d.conf", body);
-    assert!(path.ends_with("d.conf"));
-    // A relative -c: SIGHUP must still find it after the chdir to `/`.
-    let o = std::process::Command::new(bin())
-        .arg0_supervisord()
+    dir.write("d.conf", body);
+    // A relative -c: SIGHUP must still find it after the chdir to `/`
+    // (which a /d.conf would let a daemon that re-reads `d.conf` pass).
+    assert!(!Path::new("/d.conf").exists(), "/d.conf exists");
+    let o = role_command(Impl::Ours, "supervisord")
         .arg("-c")
         .arg("d.conf")
         .current_dir(dir.path())
@@ -404,13 +402,7 @@ fn daemonizing_writes_the_pidfile_and_exits_the_parent() {
         .unwrap();
     assert_eq!(o.code(), Some(0), "the launching process exits 0");
     let pidfile = dir.path().join("d.pid");
-    assert!(wait_for(LIMIT, || std::fs::read_to_string(&pidfile)
-        .is_ok_and(|s| s.ends_with('\n'))));
-    let pid: i32 = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid = wait_pid_file(&pidfile);
     assert!(alive(pid));
     let log = || std::fs::read_to_string(dir.path().join("main.log")).unwrap_or_default();
     assert!(
@@ -518,8 +510,7 @@ fn supervisord_drops_privileges_to_its_user() {
              [program:who]\ncommand=id -u\nstartsecs=0\nautorestart=false\nstdout_logfile={here}/who.log\n"
         ),
     );
-    let mut child = std::process::Command::new(bin())
-        .arg0_supervisord()
+    let mut child = role_command(Impl::Ours, "supervisord")
         .arg("-c")
         .arg(&path)
         .current_dir("/")
@@ -537,7 +528,8 @@ fn supervisord_drops_privileges_to_its_user() {
     let uid = status_field(pid, "Uid");
     // SAFETY: the daemon this test started.
     unsafe { libc::kill(pid, libc::SIGTERM) };
-    let status = child.wait().unwrap();
+    let status = wait_child(&mut child, LIMIT)
+        .unwrap_or_else(|| panic!("supervisord did not exit after SIGTERM\n{}", log()));
     assert!(done, "{}", log());
     assert_eq!(uid, Some(65534), "the daemon runs as nobody");
     assert!(
@@ -598,25 +590,11 @@ fn the_main_log_is_echoed_in_the_foreground_unless_silent() {
 
 /// Runs `supervisord -c <conf>` to completion (for start-ups that must
 /// fail), with the test's fixed environment.
-fn supervisord_once(conf: &std::path::Path, home: &std::path::Path) -> std::process::Output {
-    std::process::Command::new(bin())
-        .arg0_supervisord()
-        .arg("-c")
-        .arg(conf)
-        .env_clear()
-        .envs(fixed_env(home))
-        .output()
-        .unwrap()
-}
-
-/// `Command::arg0("supervisord")` as a chainable call.
-trait Arg0 {
-    fn arg0_supervisord(&mut self) -> &mut Self;
-}
-
-impl Arg0 for std::process::Command {
-    fn arg0_supervisord(&mut self) -> &mut Self {
-        use std::os::unix::process::CommandExt;
-        self.arg0("supervisord")
-    }
+fn supervisord_once(conf: &Path, home: &Path) -> Output {
+    run_role(
+        "supervisord",
+        &[OsStr::new("-c"), conf.as_os_str()],
+        home,
+        home,
+    )
 }

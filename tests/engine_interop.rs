@@ -10,11 +10,10 @@
 //! only after `startsecs` and calls it RUNNING (docs/compat.md, "No polling
 //! loop").
 
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 use crate::harness::LIMIT;
-use crate::util::{TempDir, bin, fixed_env, python43, wait_for};
+use crate::util::{Impl, TempDir, fixed_env, role_command, wait_child, wait_for};
 
 const CONF: &str = "[supervisord]
 logfile=%(here)s/main.log
@@ -54,11 +53,7 @@ fn run(dir: &TempDir, mut daemon: Child) -> Vec<String> {
     });
     // SAFETY: the daemon this test started.
     unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
-    let exited = wait_for(LIMIT, || daemon.try_wait().unwrap().is_some());
-    if !exited {
-        let _ = daemon.kill();
-        let _ = daemon.wait();
-    }
+    let exited = wait_child(&mut daemon, LIMIT).is_some();
     assert!(ready && exited, "daemon did not get there:\n{}", log());
     let mut lines: Vec<String> = log()
         .lines()
@@ -93,35 +88,23 @@ fn normalise(line: &str) -> String {
 
 #[test]
 fn the_main_log_says_what_4_3_says() {
-    let ours_dir = TempDir::new("mainlog-rs");
-    let ours_conf = ours_dir.write("supervisord.conf", CONF);
-    let ours = Command::new(bin())
-        .arg0("supervisord")
-        .arg("-c")
-        .arg(&ours_conf)
-        .current_dir(ours_dir.path())
-        .env_clear()
-        .envs(fixed_env(ours_dir.path()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let py_dir = TempDir::new("mainlog-py");
-    let py_conf = py_dir.write("supervisord.conf", CONF);
-    let py = Command::new(python43())
-        .args([
-            "-c",
-            "import sys; sys.argv[0] = 'supervisord'; from supervisor.supervisord import main; main()",
-        ])
-        .arg("-c")
-        .arg(&py_conf)
-        .current_dir(py_dir.path())
-        .env_clear()
-        .envs(fixed_env(py_dir.path()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let start = |imp: Impl, tag: &str| {
+        let dir = TempDir::new(tag);
+        let conf = dir.write("supervisord.conf", CONF);
+        let daemon = role_command(imp, "supervisord")
+            .arg("-c")
+            .arg(&conf)
+            .current_dir(dir.path())
+            .env_clear()
+            .envs(fixed_env(dir.path()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        (dir, daemon)
+    };
+    let (ours_dir, ours) = start(Impl::Ours, "mainlog-rs");
+    let (py_dir, py) = start(Impl::Py43, "mainlog-py");
     let theirs = run(&py_dir, py);
     let ours = run(&ours_dir, ours);
     assert_eq!(ours, theirs);

@@ -5,40 +5,15 @@
 //! and the environment children get.
 
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::harness::{Daemon, LIMIT, alive, files_starting, status_field, supervisord_section};
-use crate::util::{TempDir, wait_for};
-
-/// A `[supervisord]` section like [`supervisord_section`], with some of
-/// its keys replaced (or added): `(key, value)` pairs.
-fn section_with(overrides: &[(&str, &str)]) -> String {
-    let mut keys: Vec<(String, String)> = [
-        ("logfile", "%(here)s/main.log"),
-        ("pidfile", "%(here)s/supervisord.pid"),
-        ("childlogdir", "%(here)s"),
-        ("nodaemon", "true"),
-        ("loglevel", "debug"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    for (k, v) in overrides {
-        match keys.iter_mut().find(|(key, _)| key == k) {
-            Some(entry) => entry.1 = v.to_string(),
-            None => keys.push((k.to_string(), v.to_string())),
-        }
-    }
-    let mut s = String::from("[supervisord]\n");
-    for (k, v) in keys {
-        s.push_str(&format!("{k}={v}\n"));
-    }
-    s
-}
+use crate::harness::{
+    Daemon, KillOnDrop, LIMIT, alive, control_section, files_starting, status_field,
+    supervisord_section, supervisord_section_with,
+};
+use crate::util::{TempDir, collect, wait_for};
 
 /// A file's bytes; empty if it does not exist.
 fn bytes(p: &Path) -> Vec<u8> {
@@ -66,21 +41,6 @@ fn numbers_after(p: &Path, prefix: &str) -> Vec<u64> {
                 .ok()
         })
         .collect()
-}
-
-/// Kills a pid (that this test learned from a log) when dropped, for
-/// children whose `spawned:` line may have been rotated out of `main.log`.
-struct KillOnDrop(Vec<i32>);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        for &pid in &self.0 {
-            if alive(pid) {
-                // SAFETY: a pid our daemon logged as its child.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-            }
-        }
-    }
 }
 
 /// A program that prints 31 blocks of about 400 bytes (`<tag>-block NNN`),
@@ -179,19 +139,9 @@ stdout_logfile=/dev/stdout
         program("dflt", ""),
     );
     let mut d = Daemon::start_with("logs-devstdout", &conf, &[], Stdio::piped());
-    let out = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let mut pipe = d.child_mut().stdout.take().expect("daemon stdout pipe");
-    let sink = Arc::clone(&out);
-    // Ends at EOF, when the daemon exits (the Daemon kills it at the latest).
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = pipe.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    });
+    // The reader ends at EOF, when the daemon exits (the Daemon kills it
+    // at the latest).
+    let (out, _reader) = collect(d.child_mut().stdout.take().expect("daemon stdout pipe"));
     let stdout = || String::from_utf8_lossy(&out.lock().unwrap()).into_owned();
     d.wait_log("exited: zero (exit status 0; expected)");
     d.wait_log("exited: dflt (exit status 0; expected)");
@@ -259,7 +209,7 @@ command=sh -c 'echo hello auto; echo oops >&2'
 startsecs=0
 autorestart=false
 ",
-            section_with(&[("childlogdir", &logdir), ("nocleanup", &nocleanup_value)])
+            supervisord_section_with(&[("childlogdir", &logdir), ("nocleanup", &nocleanup_value)])
         );
         let d = Daemon::start("logs-auto", &conf);
         d.wait_log("exited: x (exit status 0; expected)");
@@ -449,7 +399,7 @@ autorestart=false
 stdout_logfile=%(here)s/big.log
 stdout_logfile_maxbytes=0
 ",
-        section_with(&[("loglevel", "info")])
+        supervisord_section_with(&[("loglevel", "info")])
     );
     let mut d = Daemon::start("logs-flood", &conf);
     let big = d.path("big.log");
@@ -505,7 +455,7 @@ startsecs=0
 autorestart=false
 stdout_logfile=%(here)s/ansi.log
 ",
-        section_with(&[("strip_ansi", &strip_value)])
+        supervisord_section_with(&[("strip_ansi", &strip_value)])
     );
     let d = Daemon::start("logs-ansi", &conf);
     d.wait_log("exited: ansi (exit status 0; expected)");
@@ -615,10 +565,7 @@ startsecs=0
 #[test]
 fn children_get_supervisor_environment() {
     let conf = format!(
-        "{}
-[unix_http_server]
-file=%(here)s/s.sock
-
+        "{}{}
 [program:envp]
 command=env
 startsecs=0
@@ -629,13 +576,14 @@ environment=FOO=\"prog\",ONLY_PROG=\"p\"
 [group:grp]
 programs=envp
 ",
-        supervisord_section("environment=FOO=\"global\",BAR=\"global\"")
+        supervisord_section("environment=FOO=\"global\",BAR=\"global\""),
+        control_section("")
     );
     let d = Daemon::start("logs-env", &conf);
     d.wait_log("exited: envp (exit status 0; expected)");
     let env = text(&d.path("env.log"));
     let lines: BTreeSet<&str> = env.lines().collect();
-    let sock: PathBuf = d.path("s.sock");
+    let sock: PathBuf = d.path("supervisor.sock");
     let url = format!("SUPERVISOR_SERVER_URL=unix://{}", sock.display());
     for want in [
         "SUPERVISOR_ENABLED=1",

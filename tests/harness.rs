@@ -4,23 +4,15 @@
 //! daemon and every child it logged as spawned, by pid, so nothing a test
 //! started outlives it.
 
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::time::Duration;
 
-use crate::util::{TempDir, bin, fixed_env, python43, wait_for};
+pub use crate::util::Impl;
+use crate::util::{TempDir, fixed_env, role_command, wait_child, wait_for};
 
 /// How long any expected event may take before a test fails.
 pub const LIMIT: Duration = Duration::from_secs(20);
-
-/// Which supervisord a test runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Impl {
-    Ours,
-    /// Supervisor 4.3.0 from the interop venv (`util::python43`).
-    Py43,
-}
 
 pub struct Daemon {
     pub dir: TempDir,
@@ -30,11 +22,84 @@ pub struct Daemon {
 }
 
 /// The `[supervisord]` section every test daemon gets: everything in the
-/// temp dir, foreground, debug level so output echoes are visible.
+/// temp dir, foreground, debug level so output echoes are visible;
+/// `extra` lines are appended (to replace one of those keys, see
+/// [`supervisord_section_with`]).
 pub fn supervisord_section(extra: &str) -> String {
+    format!("{}{extra}\n", supervisord_section_with(&[]))
+}
+
+/// [`supervisord_section`] with some of its keys replaced, or added:
+/// `(key, value)` pairs, each key written once.
+pub fn supervisord_section_with(overrides: &[(&str, &str)]) -> String {
+    let mut keys: Vec<(&str, &str)> = vec![
+        ("logfile", "%(here)s/main.log"),
+        ("pidfile", "%(here)s/supervisord.pid"),
+        ("childlogdir", "%(here)s"),
+        ("nodaemon", "true"),
+        ("loglevel", "debug"),
+    ];
+    for &(k, v) in overrides {
+        match keys.iter_mut().find(|(key, _)| *key == k) {
+            Some(entry) => entry.1 = v,
+            None => keys.push((k, v)),
+        }
+    }
+    let mut s = String::from("[supervisord]\n");
+    for (k, v) in keys {
+        s.push_str(&format!("{k}={v}\n"));
+    }
+    s
+}
+
+/// The control plane a test talks to: `[unix_http_server]` on
+/// `%(here)s/supervisor.sock` with `server_keys` (more lines of that
+/// section: credentials, `chmod`, ...; may be empty),
+/// `[rpcinterface:supervisor]`, and `[supervisorctl]` pointing at the
+/// socket.
+pub fn control_section(server_keys: &str) -> String {
+    let mut keys = server_keys.to_string();
+    if !keys.is_empty() && !keys.ends_with('\n') {
+        keys.push('\n');
+    }
     format!(
-        "[supervisord]\nlogfile=%(here)s/main.log\npidfile=%(here)s/supervisord.pid\nchildlogdir=%(here)s\nnodaemon=true\nloglevel=debug\n{extra}\n"
+        "\n[unix_http_server]\nfile=%(here)s/supervisor.sock\n{keys}\n\
+         [rpcinterface:supervisor]\n\
+         supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n\
+         [supervisorctl]\nserverurl=unix://%(here)s/supervisor.sock\n"
     )
+}
+
+/// The programs the ctl tests drive: `echo` writes two lines and sleeps,
+/// `cat` echoes its stdin. `startsecs=0`: RUNNING at once.
+pub const ECHO_AND_CAT: &str = r#"
+[program:echo]
+command=sh -c 'echo line1; echo line2; exec sleep 1000'
+startsecs=0
+
+[program:cat]
+command=cat
+startsecs=0
+"#;
+
+/// Our daemon on [`ECHO_AND_CAT`] under `section` (`[supervisord]`), its
+/// control plane with `server_keys` ([`control_section`]); returned once
+/// the socket accepts connections and both programs are RUNNING.
+pub fn ctl_daemon_with(tag: &str, section: &str, server_keys: &str) -> Daemon {
+    let d = Daemon::start(
+        tag,
+        &format!("{section}{}{ECHO_AND_CAT}", control_section(server_keys)),
+    );
+    d.wait_socket("supervisor.sock");
+    d.wait_log("success: cat entered RUNNING state");
+    d.wait_log("success: echo entered RUNNING state");
+    d
+}
+
+/// [`ctl_daemon_with`] the usual `[supervisord]` section and no
+/// credentials.
+pub fn ctl_daemon(tag: &str) -> Daemon {
+    ctl_daemon_with(tag, &supervisord_section(""), "")
 }
 
 impl Daemon {
@@ -65,21 +130,7 @@ impl Daemon {
 
     fn launch_in(imp: Impl, dir: TempDir, conf: &str, args: &[&str], stdout: Stdio) -> Daemon {
         let path = dir.write("supervisord.conf", conf);
-        let mut c = match imp {
-            Impl::Ours => {
-                let mut c = Command::new(bin());
-                c.arg0("supervisord");
-                c
-            }
-            Impl::Py43 => {
-                let mut c = Command::new(python43());
-                c.args([
-                    "-c",
-                    "import sys; sys.argv[0] = 'supervisord'; from supervisor.supervisord import main; main()",
-                ]);
-                c
-            }
-        };
+        let mut c = role_command(imp, "supervisord");
         c.arg("-c")
             .arg(&path)
             .args(args)
@@ -186,13 +237,12 @@ impl Daemon {
         if let Some(s) = self.status {
             return s;
         }
-        let child = self.child.as_mut().expect("daemon");
-        let mut status = None;
-        let ok = wait_for(LIMIT, || {
-            status = child.try_wait().expect("try_wait");
-            status.is_some()
-        });
-        assert!(ok, "supervisord did not exit\n{}", self.main_log());
+        let status = wait_child(self.child.as_mut().expect("daemon"), LIMIT);
+        assert!(
+            status.is_some(),
+            "supervisord did not exit (killed)\n{}",
+            self.main_log()
+        );
         self.status = status;
         status.unwrap()
     }
@@ -230,6 +280,43 @@ impl Drop for Daemon {
             }
         }
     }
+}
+
+/// Kills the given pids (those still alive) when dropped: processes a
+/// test learned of that the [`Daemon`]'s own clean-up may miss (an orphan,
+/// a child whose `spawned:` line was rotated out of `main.log`).
+pub struct KillOnDrop(pub Vec<i32>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        for &pid in &self.0 {
+            if pid > 0 && alive(pid) {
+                // SAFETY: a pid this test started or learned from its daemon.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+    }
+}
+
+/// Waits (up to LIMIT) until `path` holds a whole pid (digits and the
+/// newline that ends `echo $! > file` or a pidfile) and returns it.
+pub fn wait_pid_file(path: &Path) -> i32 {
+    let read = || {
+        let s = std::fs::read_to_string(path).ok()?;
+        s.strip_suffix('\n')?.trim().parse::<i32>().ok()
+    };
+    let mut pid = None;
+    let ok = wait_for(LIMIT, || {
+        pid = read();
+        pid.is_some()
+    });
+    assert!(
+        ok,
+        "no pid in {} (it holds {:?})",
+        path.display(),
+        std::fs::read_to_string(path)
+    );
+    pid.unwrap()
 }
 
 /// The state letter of a process in /proc (R, S, Z, ...), if it exists.

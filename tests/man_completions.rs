@@ -20,13 +20,11 @@
 //! * zsh and fish scripts pass `zsh -n` / `fish -n` when those shells are
 //!   installed (skipped with a note otherwise).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::Duration;
+use std::process::{Command, Stdio};
 
-use crate::harness::{Daemon, LIMIT};
-use crate::util::{TempDir, bin, describe, root, run_role, text, wait_for};
+use crate::harness::{Daemon, LIMIT, control_section, supervisord_section};
+use crate::util::{Ran, TempDir, bin, describe, root, run_bounded, run_role, text};
 
 const PAGES: &[&str] = &[
     "supervisord.1",
@@ -41,45 +39,12 @@ fn read(rel: &str) -> String {
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()))
 }
 
-/// Runs `cmd` with stdin closed, killing it after `limit`; returns its
-/// output (panics on a timeout).
-fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    let mut out = child.stdout.take().expect("piped stdout");
-    let mut err = child.stderr.take().expect("piped stderr");
-    let t_out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let mut status = None;
-    wait_for(limit, || {
-        status = child.try_wait().ok().flatten();
-        status.is_some()
-    });
-    let status = match status {
-        Some(s) => s,
-        None => {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} did not finish within {limit:?}");
-        }
-    };
-    Output {
-        status,
-        stdout: t_out.join().unwrap_or_default(),
-        stderr: t_err.join().unwrap_or_default(),
-    }
+/// Runs `cmd` with stdin closed, bounded by LIMIT; panics if it had to
+/// be killed.
+fn run_done(cmd: &mut Command) -> Ran {
+    let o = run_bounded(cmd, None, LIMIT);
+    assert!(o.finished, "{}", o.describe(&format!("{cmd:?}")));
+    o
 }
 
 /// Whether `program` can be run (`program --version` starts).
@@ -281,16 +246,15 @@ fn man_pages_render_without_warnings() {
         formatters += 1;
         for page in PAGES {
             let path = root().join("man").join(page);
-            let o = run_bounded(
+            let o = run_done(
                 Command::new("groff")
                     .args(["-man", "-Tutf8", "-ww", "-z"])
                     .arg(&path),
-                LIMIT,
             );
             assert!(
-                o.status.success() && o.stderr.is_empty() && o.stdout.is_empty(),
+                o.success() && o.stderr.is_empty() && o.stdout.is_empty(),
                 "{}",
-                describe(&format!("groff -man -Tutf8 -ww -z man/{page}"), &o)
+                o.describe(&format!("groff -man -Tutf8 -ww -z man/{page}"))
             );
         }
     }
@@ -298,16 +262,15 @@ fn man_pages_render_without_warnings() {
         formatters += 1;
         for page in PAGES {
             let path = root().join("man").join(page);
-            let o = run_bounded(
+            let o = run_done(
                 Command::new("mandoc")
                     .args(["-Tlint", "-W", "warning"])
                     .arg(&path),
-                LIMIT,
             );
             assert!(
-                o.status.success() && o.stdout.is_empty() && o.stderr.is_empty(),
+                o.success() && o.stdout.is_empty() && o.stderr.is_empty(),
                 "{}",
-                describe(&format!("mandoc -Tlint -W warning man/{page}"), &o)
+                o.describe(&format!("mandoc -Tlint -W warning man/{page}"))
             );
         }
     }
@@ -626,7 +589,7 @@ COMPREPLY=()
 "$func"
 for c in "${COMPREPLY[@]}"; do printf '<%s>\n' "$c"; done
 "#;
-    let o = run_bounded(
+    let o = run_done(
         Command::new("bash")
             .arg("-c")
             .arg(driver)
@@ -643,15 +606,15 @@ for c in "${COMPREPLY[@]}"; do printf '<%s>\n' "$c"; done
             )
             .env("HOME", path_dir)
             .env("LANG", "C.UTF-8"),
-        LIMIT,
     );
     assert_eq!(
-        o.status.code(),
+        o.code,
         Some(0),
         "{}",
-        describe(&format!("completing {line:?}"), &o)
+        o.describe(&format!("completing {line:?}"))
     );
-    let candidates = text(&o.stdout)
+    let candidates = o
+        .stdout
         .lines()
         .map(|l| {
             l.strip_prefix('<')
@@ -660,7 +623,7 @@ for c in "${COMPREPLY[@]}"; do printf '<%s>\n' "$c"; done
                 .to_string()
         })
         .collect();
-    (candidates, text(&o.stderr))
+    (candidates, o.stderr)
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
@@ -691,15 +654,8 @@ fn bash_scripts_parse_and_complete_options_and_actions() {
         "completions/supervisorctl.bash",
         "completions/supervisord.bash",
     ] {
-        let o = run_bounded(
-            Command::new("bash").arg("-n").arg(root().join(script)),
-            LIMIT,
-        );
-        assert!(
-            o.status.success(),
-            "{}",
-            describe(&format!("bash -n {script}"), &o)
-        );
+        let o = run_done(Command::new("bash").arg("-n").arg(root().join(script)));
+        assert!(o.success(), "{}", o.describe(&format!("bash -n {script}")));
     }
     let dir = TempDir::new("mc-bash");
     let ctl = "completions/supervisorctl.bash";
@@ -783,16 +739,7 @@ fn bash_completes_names_from_the_running_daemon_and_nothing_without_one() {
         println!("note: bash is not installed; bash completion not checked");
         return;
     }
-    let conf = r#"
-[unix_http_server]
-file=%(here)s/supervisor.sock
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://%(here)s/supervisor.sock
-
+    let programs = r#"
 [program:echo]
 command=sleep 1000
 
@@ -811,7 +758,11 @@ command=sleep 1000
 "#;
     let daemon = Daemon::start(
         "mc-daemon",
-        &format!("{}{conf}", crate::harness::supervisord_section("")),
+        &format!(
+            "{}{}{programs}",
+            supervisord_section(""),
+            control_section("")
+        ),
     );
     daemon.wait_socket("supervisor.sock");
     let bindir = ctl_on_path(&daemon.dir);
@@ -853,15 +804,14 @@ command=sleep 1000
                 root().join("completions/supervisorctl.fish").display()
             );
             let path = format!("{}:/usr/local/bin:/usr/bin:/bin", bindir.display());
-            let o = run_bounded(
+            let o = run_done(
                 Command::new("fish")
                     .args(["--no-config", "-c", &script])
                     .env("PATH", path),
-                LIMIT,
             );
-            assert!(o.stderr.is_empty(), "{}", describe(line, &o));
+            assert!(o.stderr.is_empty(), "{}", o.describe(line));
             sorted(
-                String::from_utf8_lossy(&o.stdout)
+                o.stdout
                     .lines()
                     .map(|l| l.split('\t').next().unwrap_or_default().to_string())
                     .collect(),
@@ -925,14 +875,11 @@ fn zsh_and_fish_scripts_parse_when_those_shells_exist() {
             continue;
         }
         for script in scripts {
-            let o = run_bounded(
-                Command::new(shell).arg("-n").arg(root().join(script)),
-                LIMIT,
-            );
+            let o = run_done(Command::new(shell).arg("-n").arg(root().join(script)));
             assert!(
-                o.status.success() && o.stderr.is_empty(),
+                o.success() && o.stderr.is_empty(),
                 "{}",
-                describe(&format!("{shell} -n {script}"), &o)
+                o.describe(&format!("{shell} -n {script}"))
             );
         }
     }

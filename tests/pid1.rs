@@ -7,22 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::harness::{Daemon, LIMIT, alive, ppid, supervisord_section, zombie_children};
-use crate::util::{TempDir, bin, fixed_env, wait_for};
-
-/// Kills the given pids (those still alive) when dropped.
-struct KillOnDrop(Vec<i32>);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        for &pid in &self.0 {
-            if pid > 0 && alive(pid) {
-                // SAFETY: a pid this test started or learned from its daemon.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-            }
-        }
-    }
-}
+use crate::harness::{
+    Daemon, KillOnDrop, LIMIT, alive, ppid, supervisord_section, wait_pid_file, zombie_children,
+};
+use crate::util::{TempDir, bin, fixed_env, wait_child, wait_for};
 
 /// `unshare ... supervisord -c conf`, killed (with supervisord, through
 /// `--kill-child`) when dropped.
@@ -80,15 +68,6 @@ fn children_of(pid: i32) -> Vec<i32> {
         }
     }
     found
-}
-
-/// Reads a pid a shell wrote with `echo $! > file` (once fully written).
-fn read_pid_file(p: &Path) -> Option<i32> {
-    let s = std::fs::read_to_string(p).ok()?;
-    if !s.ends_with('\n') {
-        return None;
-    }
-    s.trim().parse().ok()
 }
 
 #[test]
@@ -180,12 +159,9 @@ autorestart=false
 
     // SAFETY: signalling the supervisord we started.
     assert_eq!(unsafe { libc::kill(host, libc::SIGTERM) }, 0);
-    let mut status = None;
+    let status = wait_child(&mut u.child, LIMIT);
     assert!(
-        wait_for(LIMIT, || {
-            status = u.child.try_wait().unwrap();
-            status.is_some()
-        }),
+        status.is_some(),
         "unshare did not exit after SIGTERM to supervisord"
     );
     assert_eq!(status.unwrap().code(), Some(0));
@@ -207,13 +183,7 @@ autorestart=false
 /// The orphan the `orph` program left behind, once its parent shell has
 /// exited; killed (by pid) when the guard drops.
 fn wait_for_orphan(d: &Daemon) -> (i32, KillOnDrop) {
-    let pidfile = d.path("orphan.pid");
-    let mut orphan = None;
-    assert!(wait_for(LIMIT, || {
-        orphan = read_pid_file(&pidfile);
-        orphan.is_some()
-    }));
-    let orphan = orphan.unwrap();
+    let orphan = wait_pid_file(&d.path("orphan.pid"));
     let guard = KillOnDrop(vec![orphan]);
     d.wait_log("exited: orph (exit status 0; expected)");
     (orphan, guard)

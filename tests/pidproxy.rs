@@ -2,17 +2,17 @@
 //! command, and keeps 4.3's usage and messages.
 
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use crate::util::{TempDir, bin, text, wait_for};
+use crate::harness::LIMIT;
+use crate::util::{Impl, TempDir, role_command, text, wait_child, wait_for};
 
 /// A worker that writes its pid and logs the signals it gets.
 const WORKER: &str = r#"echo $$ > "$1"; trap 'echo HUP >> "$2"' HUP; trap 'echo USR1 >> "$2"' USR1; trap 'echo TERM >> "$2"; exit 0' TERM; echo started >> "$2"; while :; do sleep 0.05; done"#;
 
 fn start(dir: &TempDir, pidfile: &str, log: &str) -> Child {
-    Command::new(bin())
-        .arg0("pidproxy")
+    role_command(Impl::Ours, "pidproxy")
         .args([pidfile, "/bin/sh", "-c", WORKER, "worker", pidfile, log])
         .current_dir(dir.path())
         .stdout(Stdio::piped())
@@ -59,7 +59,7 @@ fn forwards_signals_and_exits_after_term() {
         "pidproxy must keep running after HUP/USR1"
     );
     kill(child.id(), libc::SIGTERM);
-    let status = child.wait().unwrap();
+    let status = wait_child(&mut child, LIMIT).expect("pidproxy did not exit after TERM");
     assert_eq!(status.code(), Some(0));
     assert!(
         wait_for(Duration::from_secs(10), || log_has(&dir, "TERM")),
@@ -76,14 +76,15 @@ fn forwards_signals_and_exits_after_term() {
 #[test]
 fn exits_when_its_command_exits() {
     let dir = TempDir::new("pidproxy");
-    let mut child = Command::new(bin())
-        .arg0("pidproxy")
+    let mut child = role_command(Impl::Ours, "pidproxy")
         .args(["unused.pid", "/bin/sh", "-c", "exit 3"])
         .current_dir(dir.path())
         .spawn()
         .unwrap();
     assert_eq!(
-        child.wait().unwrap().code(),
+        wait_child(&mut child, LIMIT)
+            .expect("pidproxy did not exit")
+            .code(),
         Some(0),
         "4.3 exits 0 whatever the child's status"
     );
@@ -92,8 +93,7 @@ fn exits_when_its_command_exits() {
 #[test]
 fn unreadable_pidfile_is_reported_and_ignored() {
     let dir = TempDir::new("pidproxy");
-    let mut child = Command::new(bin())
-        .arg0("pidproxy")
+    let mut child = role_command(Impl::Ours, "pidproxy")
         .args([
             "missing.pid",
             "/bin/sh",
@@ -128,8 +128,7 @@ fn unreadable_pidfile_is_reported_and_ignored() {
 
 #[test]
 fn usage_with_too_few_arguments_exits_1() {
-    let o = Command::new(bin())
-        .arg0("pidproxy")
+    let o = role_command(Impl::Ours, "pidproxy")
         .arg("only-one")
         .output()
         .unwrap();
@@ -143,8 +142,7 @@ fn usage_with_too_few_arguments_exits_1() {
 #[test]
 fn unstartable_command_exits_127() {
     let dir = TempDir::new("pidproxy");
-    let o = Command::new(bin())
-        .arg0("pidproxy")
+    let o = role_command(Impl::Ours, "pidproxy")
         .args(["x.pid", "no-such-program"])
         .current_dir(dir.path())
         .output()

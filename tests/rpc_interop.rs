@@ -10,12 +10,11 @@
 //! the states it needs, bounded, and fails loudly instead of printing
 //! something else), so any difference is a difference in behaviour.
 
-use std::io::Read;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
 use crate::harness::{Daemon, Impl, LIMIT};
-use crate::util::{fixed_env, python43, root, wait_for};
+use crate::util::{fixed_env, python43, root, run_bounded, wait_for};
 
 const CONF: &str = include_str!("interop/rpc_probe.conf");
 
@@ -46,43 +45,22 @@ fn probe(imp: Impl, tag: &str) -> Run {
     let mut daemon = Daemon::start_impl(imp, tag, CONF);
     let sock = daemon.wait_socket("supervisor.sock");
     let dir = daemon.dir.path().to_path_buf();
-    let mut child = Command::new(python43())
-        .arg(root().join("tests/interop/rpc_probe.py"))
-        .arg(&sock)
-        .arg(&dir)
-        .current_dir(&dir)
-        .env_clear()
-        .envs(fixed_env(&dir))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run rpc_probe.py");
-    // Drained on threads so that neither pipe can fill up and stall it.
-    let drain = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut b = Vec::new();
-            let _ = r.read_to_end(&mut b);
-            String::from_utf8_lossy(&b).into_owned()
-        })
-    };
-    let out = drain(Box::new(child.stdout.take().unwrap()));
-    let err = drain(Box::new(child.stderr.take().unwrap()));
-    let mut status = None;
-    let finished = wait_for(PROBE_LIMIT, || {
-        status = child.try_wait().expect("try_wait on the probe");
-        status.is_some()
-    });
-    if !finished {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    let stdout = out.join().unwrap();
-    let mut probe_stderr = err.join().unwrap();
-    if !finished {
+    let probe = run_bounded(
+        Command::new(python43())
+            .arg(root().join("tests/interop/rpc_probe.py"))
+            .arg(&sock)
+            .arg(&dir)
+            .current_dir(&dir)
+            .env_clear()
+            .envs(fixed_env(&dir)),
+        None,
+        PROBE_LIMIT,
+    );
+    let ok = probe.success();
+    let mut probe_stderr = probe.stderr;
+    if !probe.finished {
         probe_stderr.push_str("\n(probe killed after PROBE_LIMIT)");
     }
-    let ok = status.is_some_and(|s| s.success());
     // Only a probe that got to shutdown has made the daemon exit;
     // otherwise dropping the Daemon kills it.
     let daemon_exit = if ok
@@ -96,7 +74,7 @@ fn probe(imp: Impl, tag: &str) -> Run {
     let before = std::fs::read_to_string(daemon.path("main-before-clear.log")).unwrap_or_default();
     Run {
         imp,
-        lines: stdout.lines().map(str::to_string).collect(),
+        lines: probe.stdout.lines().map(str::to_string).collect(),
         ok,
         probe_stderr,
         daemon_exit,

@@ -5,7 +5,8 @@
 //! `supervisor==4.3.0` that `util::python43()` creates on first use under
 //! `target/interop-venv` (or takes from `$SUPERVISOR43_PYTHON`).
 
-/// Shared helpers: the binary, temp dirs, running commands, the 4.3 venv.
+/// Shared helpers: the binary, temp dirs, either implementation's
+/// commands, bounded runs, output normalisers, the 4.3 venv.
 mod util;
 
 /// argv[0] dispatch, `supervisor ROLE`, `--list`, `--install`, unknown roles.
@@ -31,8 +32,12 @@ mod pidproxy;
 mod robustness;
 
 /// A running supervisord under test: config in a temp dir, log waits,
-/// /proc inspection, cleanup by pid.
+/// /proc inspection, cleanup by pid; the control-plane config and the
+/// daemon the ctl tests share.
 mod harness;
+
+/// Our `supervisorctl` on a pseudo-terminal, for ctl_shell and ctl_extras.
+mod pty;
 
 /// The engine end to end: restarts, backoff to FATAL, stop escalation,
 /// process groups, priorities, reload, shutdown, second instance, daemonize.
