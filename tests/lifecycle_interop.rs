@@ -13,7 +13,7 @@
 //!
 //! Our ctl and 4.3's run back to back against the same daemon, for both
 //! daemons; output must be byte for byte equal, but for the temp dir and
-//! 4.3's `: file: ... line: N` suffix (`ctl_interop::python_source`).
+//! 4.3's `: file: ... line: N` suffix (`util::strip_python_location`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -22,30 +22,13 @@ use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::ctl_interop::python_source;
-use crate::harness::{Daemon, Impl, LIMIT, supervisord_section};
-use crate::util::{TempDir, ctl43, describe, run_role, text};
-
-const CONTROL: &str = "
-[unix_http_server]
-file=%(here)s/supervisor.sock
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://%(here)s/supervisor.sock
-";
+use crate::harness::{Daemon, Impl, LIMIT, control_section, supervisord_section};
+use crate::util::{TempDir, ctl43, describe, run_role, strip_python_location, text};
 
 /// stdout, stderr and exit code, with what differs between runs replaced.
 fn shown(o: &Output, dir: &Path) -> (String, String, Option<i32>) {
-    let clean = |b: &[u8]| {
-        text(b)
-            .replace(&dir.display().to_string(), "<DIR>")
-            .lines()
-            .map(|l| python_source(l) + "\n")
-            .collect::<String>()
-    };
+    let clean =
+        |b: &[u8]| strip_python_location(&text(b).replace(&dir.display().to_string(), "<DIR>"));
     (clean(&o.stdout), clean(&o.stderr), o.status.code())
 }
 
@@ -72,7 +55,11 @@ fn daemon(imp: Impl, tag: &str, programs: &str) -> Daemon {
     let d = Daemon::start_impl(
         imp,
         tag,
-        &format!("{}{CONTROL}{programs}", supervisord_section("")),
+        &format!(
+            "{}{}{programs}",
+            supervisord_section(""),
+            control_section("")
+        ),
     );
     d.wait_socket("supervisor.sock");
     d
@@ -199,7 +186,12 @@ stopwaitsecs=15
         // commands below then meet a daemon that is shutting down.
         let conf = dir.join("supervisord.conf");
         let o = ctl43(&["-c", conf.to_str().unwrap(), "shutdown"], &dir, &dir);
-        assert_eq!(text(&o.stdout), "Shut down\n", "{}", describe("shutdown", &o));
+        assert_eq!(
+            text(&o.stdout),
+            "Shut down\n",
+            "{}",
+            describe("shutdown", &o)
+        );
         for (line, out) in [
             ("avail", "ERROR: supervisor shutting down\n"),
             ("reread", "ERROR: supervisor shutting down\n"),
