@@ -474,63 +474,37 @@ impl Controller {
     }
 
     fn do_start(&mut self, arg: &str) -> Result<()> {
-        if !self.upcheck()? {
-            return Ok(());
-        }
-        let names = words(arg);
-        if names.is_empty() {
-            self.usage(
-                "Error: start requires a process name",
-                "start",
-                exit::INVALID_ARGS,
-            );
-            return Ok(());
-        }
-        self.act(&START, &names, &[])
+        self.verb_command(&START, arg)
     }
 
     fn do_stop(&mut self, arg: &str) -> Result<()> {
-        if !self.upcheck()? {
-            return Ok(());
-        }
-        let names = words(arg);
-        if names.is_empty() {
-            self.usage("Error: stop requires a process name", "stop", exit::GENERIC);
-            return Ok(());
-        }
-        self.act(&STOP, &names, &[])
+        self.verb_command(&STOP, arg)
     }
 
     fn do_signal(&mut self, arg: &str) -> Result<()> {
-        if !self.upcheck()? {
-            return Ok(());
-        }
-        let args = words(arg);
-        if args.len() < 2 {
-            self.usage(
-                "Error: signal requires a signal name and a process name",
-                "signal",
-                exit::GENERIC,
-            );
-            return Ok(());
-        }
-        self.act(&SIGNAL, &args[1..], &[Value::str(args[0])])
+        self.verb_command(&SIGNAL, arg)
     }
 
     fn do_clear(&mut self, arg: &str) -> Result<()> {
+        self.verb_command(&CLEAR, arg)
+    }
+
+    /// start, stop, signal and clear: 4.3's shared prologue (upcheck, then
+    /// the usage error when names are missing), then [`Self::act`].
+    fn verb_command(&mut self, verb: &Verb, arg: &str) -> Result<()> {
         if !self.upcheck()? {
             return Ok(());
         }
-        let names = words(arg);
-        if names.is_empty() {
-            self.usage(
-                "Error: clear requires a process name",
-                "clear",
-                exit::GENERIC,
-            );
+        let words = words(arg);
+        if words.len() <= verb.leading {
+            self.usage(verb.missing, verb.command, verb.missing_exit);
             return Ok(());
         }
-        self.act(&CLEAR, &names, &[])
+        let extra: Vec<Value> = words[..verb.leading]
+            .iter()
+            .map(|w| Value::str(w))
+            .collect();
+        self.act(verb, &words[verb.leading..], &extra)
     }
 
     fn do_restart(&mut self, arg: &str) -> Result<()> {
@@ -591,6 +565,14 @@ impl Controller {
 
 /// What start, stop, signal and clear call and how they word results.
 struct Verb {
+    /// The command's name, for its help text.
+    command: &'static str,
+    /// Words before the names, passed on as the calls' last parameters
+    /// (signal's signal name).
+    leading: usize,
+    /// The usage error when no name is given, and its exit status.
+    missing: &'static str,
+    missing_exit: i32,
     /// The call for `all`.
     all: &'static str,
     /// The call for `g:*` (clear has none: the single call refuses it).
@@ -606,6 +588,10 @@ struct Verb {
 }
 
 const START: Verb = Verb {
+    command: "start",
+    leading: 0,
+    missing: "Error: start requires a process name",
+    missing_exit: exit::INVALID_ARGS,
     all: "startAllProcesses",
     group: Some("startProcessGroup"),
     one: "startProcess",
@@ -615,6 +601,10 @@ const START: Verb = Verb {
 };
 
 const STOP: Verb = Verb {
+    command: "stop",
+    leading: 0,
+    missing: "Error: stop requires a process name",
+    missing_exit: exit::GENERIC,
     all: "stopAllProcesses",
     group: Some("stopProcessGroup"),
     one: "stopProcess",
@@ -624,6 +614,10 @@ const STOP: Verb = Verb {
 };
 
 const SIGNAL: Verb = Verb {
+    command: "signal",
+    leading: 1,
+    missing: "Error: signal requires a signal name and a process name",
+    missing_exit: exit::GENERIC,
     all: "signalAllProcesses",
     group: Some("signalProcessGroup"),
     one: "signalProcess",
@@ -633,6 +627,10 @@ const SIGNAL: Verb = Verb {
 };
 
 const CLEAR: Verb = Verb {
+    command: "clear",
+    leading: 0,
+    missing: "Error: clear requires a process name",
+    missing_exit: exit::GENERIC,
     all: "clearAllProcessLogs",
     group: None,
     one: "clearProcessLogs",
