@@ -24,7 +24,6 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use crate::harness::{
     LIMIT, ctl_daemon, ctl_daemon_with, supervisord_section, supervisord_section_with,
@@ -302,16 +301,16 @@ impl Piped {
         stdin.flush().unwrap();
     }
 
-    /// SIGINT by pid (Ctrl-C); returns the exit status and how long
-    /// it took to come.
-    fn interrupt(&mut self) -> (ExitStatus, Duration) {
-        let start = Instant::now();
+    /// SIGINT by pid (Ctrl-C); returns the exit status. A follow that
+    /// ignored it would wait for output that never comes: `wait` fails
+    /// the test after LIMIT.
+    fn interrupt(&mut self) -> ExitStatus {
         // SAFETY: signalling the supervisorctl this test started.
         assert_eq!(
             unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) },
             0
         );
-        (self.wait(), start.elapsed())
+        self.wait()
     }
 
     /// Waits (up to LIMIT) for exit and for its output to be complete.
@@ -364,24 +363,19 @@ fn tail_f_and_fg_show_lines_as_written_and_end_on_ctrl_c() {
     fg.type_line("first line typed");
     tail.wait_stdout("first line typed\n");
     fg.wait_stdout("first line typed\n");
-    assert!(!tail.stdout().contains("second"));
     fg.type_line("second line typed");
     tail.wait_stdout("second line typed\n");
     fg.wait_stdout("second line typed\n");
 
-    let (status, took) = tail.interrupt();
+    let status = tail.interrupt();
     assert_eq!(status.code(), Some(0), "{}", tail.stderr());
-    assert!(
-        took < Duration::from_secs(5),
-        "tail -f took {took:?} to end"
-    );
     assert_eq!(
         tail.stdout(),
         format!("{PRESS}first line typed\nsecond line typed\n\n")
     );
     assert_eq!(tail.stderr(), "");
     tail43.wait_stdout("second line typed\n");
-    let (status, _) = tail43.interrupt();
+    let status = tail43.interrupt();
     assert_eq!(status.code(), Some(0), "{}", tail43.stderr());
     assert_eq!(
         (tail.stdout(), tail.stderr()),
@@ -392,9 +386,8 @@ fn tail_f_and_fg_show_lines_as_written_and_end_on_ctrl_c() {
     // fg still forwards after tail -f has gone.
     fg.type_line("third");
     fg.wait_stdout("third\n");
-    let (status, took) = fg.interrupt();
+    let status = fg.interrupt();
     assert_eq!(status.code(), Some(0), "{}", fg.stderr());
-    assert!(took < Duration::from_secs(5), "fg took {took:?} to end");
     assert_eq!(
         fg.stdout(),
         format!("{PRESS}first line typed\nsecond line typed\nthird\nExiting foreground\n")
@@ -465,7 +458,6 @@ fn maintail_f_shows_the_main_log_as_written_and_ends_on_ctrl_c() {
     let mut m = Piped::spawn(d.dir.path(), &["-c", &conf, "maintail", "-f"]);
     m.wait_stdout(PRESS);
     m.wait_stdout("success: echo entered RUNNING state");
-    assert!(!m.stdout().contains("stopped: echo"));
     let stop = run_role(
         "supervisorctl",
         &["-c", &conf, "stop", "echo"],
@@ -474,12 +466,8 @@ fn maintail_f_shows_the_main_log_as_written_and_ends_on_ctrl_c() {
     );
     assert_eq!(text(&stop.stdout), "echo: stopped\n");
     m.wait_stdout("stopped: echo (terminated by SIGTERM)\n");
-    let (status, took) = m.interrupt();
+    let status = m.interrupt();
     assert_eq!(status.code(), Some(0), "{}", m.stderr());
-    assert!(
-        took < Duration::from_secs(5),
-        "maintail -f took {took:?} to end"
-    );
     let out = m.stdout();
     assert!(out.starts_with(PRESS) && out.ends_with("\n\n"), "{out:?}");
     assert_eq!(m.stderr(), "");
@@ -532,7 +520,7 @@ fn ctrl_c_in_the_shell_leaves_with_an_empty_line_and_status_0() {
         ("4.3", Piped::spawn43(d.dir.path(), &["-c", &conf])),
     ] {
         p.wait_stdout("supervisor> ");
-        let (status, _) = p.interrupt();
+        let status = p.interrupt();
         assert_eq!(status.code(), Some(0), "{who}: {status:?}\n{}", p.stderr());
         assert!(
             p.stdout().ends_with("supervisor> \n"),

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::util::{TempDir, bin, describe, text};
+use crate::util::{TempDir, bin, describe, output_bounded, text};
 
 const ROLES: [&str; 4] = [
     "echo_supervisord_conf",
@@ -29,11 +29,11 @@ fn help_start(role: &str) -> &'static str {
 }
 
 fn run(program: &Path, args: &[&str]) -> Output {
-    Command::new(program)
-        .args(args)
-        .env_remove("SUPERVISOR_SERVER_URL")
-        .output()
-        .expect("run")
+    output_bounded(
+        Command::new(program)
+            .args(args)
+            .env_remove("SUPERVISOR_SERVER_URL"),
+    )
 }
 
 #[test]

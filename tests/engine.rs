@@ -7,7 +7,7 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use crate::harness::{
-    Daemon, LIMIT, alive, files_starting, status_field, supervisord_section, wait_gone,
+    Daemon, KillOnDrop, LIMIT, alive, files_starting, status_field, supervisord_section, wait_gone,
     wait_pid_file,
 };
 use crate::util::{
@@ -403,6 +403,8 @@ fn daemonizing_writes_the_pidfile_and_exits_the_parent() {
     assert_eq!(o.code(), Some(0), "the launching process exits 0");
     let pidfile = dir.path().join("d.pid");
     let pid = wait_pid_file(&pidfile);
+    // A failing assertion below must not leave the daemon or its child.
+    let mut started = KillOnDrop(vec![pid]);
     assert!(alive(pid));
     let log = || std::fs::read_to_string(dir.path().join("main.log")).unwrap_or_default();
     assert!(
@@ -422,6 +424,7 @@ fn daemonizing_writes_the_pidfile_and_exits_the_parent() {
         .unwrap()
         .parse()
         .unwrap();
+    started.0.push(child);
     assert_eq!(
         files_starting(dir.path(), "s-stdout---mysuper-").len(),
         1,
@@ -446,6 +449,8 @@ fn daemonizing_writes_the_pidfile_and_exits_the_parent() {
     unsafe { libc::kill(pid, libc::SIGTERM) };
     assert!(wait_gone(pid), "daemon did not exit");
     assert!(!alive(child), "child left behind");
+    // Both are gone: their pids may now belong to someone else.
+    started.0.clear();
     assert!(wait_for(LIMIT, || !pidfile.exists()), "pidfile removed");
 }
 

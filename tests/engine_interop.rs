@@ -10,10 +10,8 @@
 //! only after `startsecs` and calls it RUNNING (docs/compat.md, "No polling
 //! loop").
 
-use std::process::{Child, Stdio};
-
-use crate::harness::LIMIT;
-use crate::util::{Impl, TempDir, fixed_env, role_command, wait_child, wait_for};
+use crate::harness::{Daemon, LIMIT};
+use crate::util::{Impl, wait_for};
 
 const CONF: &str = "[supervisord]
 logfile=%(here)s/main.log
@@ -43,22 +41,21 @@ command=sleep 1000
 
 /// Runs one daemon on CONF until both exits have been logged, stops it
 /// with SIGTERM and returns its main-log messages, pids replaced by `N`.
-fn run(dir: &TempDir, mut daemon: Child) -> Vec<String> {
-    let log = || std::fs::read_to_string(dir.path().join("main.log")).unwrap_or_default();
+/// Should anything fail, dropping the `Daemon` kills it and its children.
+fn run(daemon: &mut Daemon) -> Vec<String> {
     let ready = wait_for(LIMIT, || {
-        let l = log();
+        let l = daemon.main_log();
         l.contains("exited: crash")
             && l.contains("exited: expected")
             && l.matches("success: ").count() == 4
     });
-    // SAFETY: the daemon this test started.
-    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
-    let exited = wait_child(&mut daemon, LIMIT).is_some();
-    assert!(ready && exited, "daemon did not get there:\n{}", log());
-    let mut lines: Vec<String> = log()
-        .lines()
-        .filter(|l| l.len() > 24 && l.as_bytes()[4] == b'-')
-        .map(|l| normalise(&l[24..]))
+    assert!(ready, "daemon did not get there:\n{}", daemon.main_log());
+    daemon.signal(libc::SIGTERM);
+    daemon.wait_exit();
+    let mut lines: Vec<String> = daemon
+        .messages()
+        .iter()
+        .map(|l| normalise(l))
         .filter(|l| !l.starts_with("INFO waiting for "))
         .collect();
     lines.sort();
@@ -88,25 +85,10 @@ fn normalise(line: &str) -> String {
 
 #[test]
 fn the_main_log_says_what_4_3_says() {
-    let start = |imp: Impl, tag: &str| {
-        let dir = TempDir::new(tag);
-        let conf = dir.write("supervisord.conf", CONF);
-        let daemon = role_command(imp, "supervisord")
-            .arg("-c")
-            .arg(&conf)
-            .current_dir(dir.path())
-            .env_clear()
-            .envs(fixed_env(dir.path()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        (dir, daemon)
-    };
-    let (ours_dir, ours) = start(Impl::Ours, "mainlog-rs");
-    let (py_dir, py) = start(Impl::Py43, "mainlog-py");
-    let theirs = run(&py_dir, py);
-    let ours = run(&ours_dir, ours);
+    let mut ours = Daemon::start_impl(Impl::Ours, "mainlog-rs", CONF);
+    let mut py = Daemon::start_impl(Impl::Py43, "mainlog-py", CONF);
+    let theirs = run(&mut py);
+    let ours = run(&mut ours);
     assert_eq!(ours, theirs);
     // The comparison covered what matters.
     for needle in [

@@ -6,7 +6,7 @@ use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use crate::harness::LIMIT;
-use crate::util::{Impl, TempDir, role_command, text, wait_child, wait_for};
+use crate::util::{Impl, TempDir, output_bounded, role_command, text, wait_child, wait_for};
 
 /// A worker that writes its pid and logs the signals it gets.
 const WORKER: &str = r#"echo $$ > "$1"; trap 'echo HUP >> "$2"' HUP; trap 'echo USR1 >> "$2"' USR1; trap 'echo TERM >> "$2"; exit 0' TERM; echo started >> "$2"; while :; do sleep 0.05; done"#;
@@ -128,10 +128,7 @@ fn unreadable_pidfile_is_reported_and_ignored() {
 
 #[test]
 fn usage_with_too_few_arguments_exits_1() {
-    let o = role_command(Impl::Ours, "pidproxy")
-        .arg("only-one")
-        .output()
-        .unwrap();
+    let o = output_bounded(role_command(Impl::Ours, "pidproxy").arg("only-one"));
     assert_eq!(o.status.code(), Some(1));
     let out = text(&o.stdout);
     assert!(out.starts_with("pidproxy -- run command and proxy signals to it via its pidfile."));
@@ -142,11 +139,11 @@ fn usage_with_too_few_arguments_exits_1() {
 #[test]
 fn unstartable_command_exits_127() {
     let dir = TempDir::new("pidproxy");
-    let o = role_command(Impl::Ours, "pidproxy")
-        .args(["x.pid", "no-such-program"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let o = output_bounded(
+        role_command(Impl::Ours, "pidproxy")
+            .args(["x.pid", "no-such-program"])
+            .current_dir(dir.path()),
+    );
     assert_eq!(o.status.code(), Some(127));
     assert!(
         text(&o.stderr).contains("pidproxy: cannot run"),

@@ -103,13 +103,12 @@ pub fn fixed_env(home: &Path) -> Vec<(String, String)> {
 /// Runs our binary as role `argv0` (e.g. `supervisord`) with a cleared,
 /// fixed environment and `cwd`.
 pub fn run_role<S: AsRef<OsStr>>(argv0: &str, args: &[S], cwd: &Path, home: &Path) -> Output {
-    role_command(Impl::Ours, argv0)
-        .args(args)
+    let mut cmd = role_command(Impl::Ours, argv0);
+    cmd.args(args)
         .current_dir(cwd)
         .env_clear()
-        .envs(fixed_env(home))
-        .output()
-        .expect("run supervisor binary")
+        .envs(fixed_env(home));
+    output_bounded(&mut cmd)
 }
 
 /// Text of an output stream.
@@ -220,6 +219,45 @@ impl Ran {
 /// on a thread and the pipe closed after them) and its stdout and stderr
 /// collected, for at most `limit`; after that it is killed by its pid.
 pub fn run_bounded(cmd: &mut Command, stdin: Option<&[u8]>, limit: Duration) -> Ran {
+    let (out, err, status) = run_bytes(cmd, stdin, limit);
+    Ran {
+        stdout: text(&out),
+        stderr: text(&err),
+        code: status.and_then(|s| s.code()),
+        finished: status.is_some(),
+        status,
+    }
+}
+
+/// How long a one-shot command may take before it counts as hung.
+pub const ONE_SHOT_LIMIT: Duration = Duration::from_secs(60);
+
+/// `cmd.output()`, except that a command still running after
+/// `ONE_SHOT_LIMIT` (a start-up that should have failed but now runs in
+/// the foreground, say) is killed by its pid and fails the test instead of
+/// hanging it.
+pub fn output_bounded(cmd: &mut Command) -> Output {
+    let (stdout, stderr, status) = run_bytes(cmd, None, ONE_SHOT_LIMIT);
+    let status = status.unwrap_or_else(|| {
+        panic!(
+            "{cmd:?} still ran after {ONE_SHOT_LIMIT:?}; killed\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            text(&stdout),
+            text(&stderr)
+        )
+    });
+    Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
+/// [`run_bounded`]'s work, with the output as bytes.
+fn run_bytes(
+    cmd: &mut Command,
+    stdin: Option<&[u8]>,
+    limit: Duration,
+) -> (Vec<u8>, Vec<u8>, Option<ExitStatus>) {
     let mut child = cmd
         .stdin(if stdin.is_some() {
             Stdio::piped()
@@ -245,15 +283,9 @@ pub fn run_bounded(cmd: &mut Command, stdin: Option<&[u8]>, limit: Duration) -> 
     for t in [t1, t2].into_iter().chain(writer) {
         let _ = t.join();
     }
-    let stdout = text(&out.lock().unwrap());
-    let stderr = text(&err.lock().unwrap());
-    Ran {
-        stdout,
-        stderr,
-        code: status.and_then(|s| s.code()),
-        finished: status.is_some(),
-        status,
-    }
+    let out = std::mem::take(&mut *out.lock().unwrap());
+    let err = std::mem::take(&mut *err.lock().unwrap());
+    (out, err, status)
 }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
@@ -406,13 +438,12 @@ pub fn test_config_json(conf: &Path, cwd: &Path, home: &Path) -> (Output, serde_
 
 /// Runs Supervisor 4.3's own `supervisorctl` (as argv[0] `supervisorctl`).
 pub fn ctl43<S: AsRef<OsStr>>(args: &[S], cwd: &Path, home: &Path) -> Output {
-    role_command(Impl::Py43, "supervisorctl")
-        .args(args)
+    let mut cmd = role_command(Impl::Py43, "supervisorctl");
+    cmd.args(args)
         .current_dir(cwd)
         .env_clear()
-        .envs(fixed_env(home))
-        .output()
-        .expect("run 4.3 supervisorctl")
+        .envs(fixed_env(home));
+    output_bounded(&mut cmd)
 }
 
 #[test]
