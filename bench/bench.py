@@ -7,8 +7,8 @@ Supervisor 4.3.0 from PyPI. Python 3.11 standard library only.
 Both daemons get the same generated configuration in their own temp dir
 (unix socket, logs, pidfile all inside it) and run in the foreground (`-n`)
 with their main log echoed to a pipe the driver reads. State changes are
-timed from that echo: a reader thread stamps each `spawned:`, `success:`,
-`exited:` and `stopped:` line with the monotonic clock as it arrives, so
+timed from that echo: a reader thread stamps each `spawned:`, `success:`
+and `exited:` line with the monotonic clock as it arrives, so
 start-up and restart are measured without polling the daemon (polling
 would load the daemon under test and quantize the result).
 
@@ -58,7 +58,6 @@ Ctrl-C, SIGTERM and SIGHUP clean up the same way.
 
 import argparse
 import datetime
-import fcntl
 import http.client
 import json
 import math
@@ -217,8 +216,7 @@ def close_proxy(p):
 LINE_RE = re.compile(
     rb"(?:spawned: '(?P<spawned>[^']+)' with pid (?P<pid>\d+)"
     rb"|success: (?P<running>\S+) entered RUNNING state"
-    rb"|exited: (?P<exited>\S+) \("
-    rb"|stopped: (?P<stopped>\S+) \()"
+    rb"|exited: (?P<exited>\S+) \()"
 )
 
 
@@ -238,7 +236,6 @@ class Daemon:
         self.cond = threading.Condition()
         self.running_times = []
         self.exited_times = []
-        self.stopped = 0
         self.pids = {}
         self.spawn_times = {}
         self.tail = []
@@ -299,8 +296,6 @@ class Daemon:
                         self.running_times.append(now)
                     elif m.group("exited"):
                         self.exited_times.append(now)
-                    elif m.group("stopped"):
-                        self.stopped += 1
                 self.cond.notify_all()
         with self.cond:
             self.cond.notify_all()
@@ -396,7 +391,7 @@ def percentile(samples, q):
 # Scenarios. Each takes the implementation, records figures in `rec(key, v)`.
 
 
-def session_small(impl, args, rec, ctl):
+def session_small(impl, args, rec):
     """Footprint with 1 program."""
     d = Daemon(impl, args, sleepers(1, 1), "n1").start()
     try:
@@ -431,7 +426,7 @@ def footprint(d, n, args, rec):
                 rec(f"rss_{kind}_{n}", int(line.split()[1]) / 1024)
 
 
-def session_100(impl, args, rec, ctl):
+def session_100(impl, args, rec):
     """Start-up (100, startsecs=0), footprint, idle, control latency, RPC
     throughput and stop-all, on one daemon in that order: the quiet
     measurements come before the busy ones."""
@@ -441,7 +436,7 @@ def session_100(impl, args, rec, ctl):
         rec("startup_100_0", d.wait_running(n) - d.t0)
         footprint(d, n, args, rec)
         idle(d, args, rec)
-        ctl_status(d, impl, args, rec, ctl)
+        ctl_status(d, impl, args, rec)
         all_info(d, n, args, rec)
         for clients in (1, 8):
             rpc_throughput(d, clients, args, rec)
@@ -459,18 +454,8 @@ def idle(d, args, rec):
     rec("idle_ctxt", cs1 - cs0)
 
 
-def ours_ctl_works(d):
-    """Until our supervisorctl has its commands, it says it cannot run them
-    and exits 2."""
-    rc, _, err = run_child(d.ctl_command("ours") + ["status"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    return not (rc == 2 and b"cannot run" in err)
-
-
-def ctl_status(d, impl, args, rec, ctl):
-    if impl == "ours" and ctl.get("ours") is None:
-        ctl["ours"] = ours_ctl_works(d)
-    which = impl if impl == "python" or ctl.get("ours") else "python"
-    cmd = d.ctl_command(which) + ["status"]
+def ctl_status(d, impl, args, rec):
+    cmd = d.ctl_command(impl) + ["status"]
     times = []
     for i in range(args.ctl_runs):
         t0 = time.monotonic()
@@ -661,7 +646,7 @@ def reference_processes(args, rec):
 
 
 def session_startup(n, startsecs, extra):
-    def session(impl, args, rec, ctl):
+    def session(impl, args, rec):
         d = Daemon(impl, args, sleepers(n, startsecs), f"n{n}s{startsecs}").start()
         try:
             rec(f"startup_{n}_{startsecs}", d.wait_running(n) - d.t0)
@@ -687,7 +672,7 @@ def session_log(rotate):
     key = "log_rot" if rotate else "log_off"
     maxbytes, backups = (50 * 1000 * 1000, 3) if rotate else (0, 0)
 
-    def session(impl, args, rec, ctl):
+    def session(impl, args, rec):
         # The log goes to a real disk (--log-tmpdir), where logs live.
         logdir = tempfile.mkdtemp(prefix=f"svbench-{impl}-{key}-", dir=args.log_tmpdir)
         TEMP_DIRS.append(logdir)
@@ -860,7 +845,7 @@ while os.splice(0, fd, 1 << 20):
 """
 
 
-def session_restart(impl, args, rec, ctl):
+def session_restart(impl, args, rec):
     prog = "[program:r]\ncommand=/bin/sleep 1000000\nstartsecs=0\nautorestart=true\n"
     d = Daemon(impl, args, prog, "restart").start()
     try:
@@ -981,8 +966,6 @@ def rows(res, meta):
 
     # Control latency
     ctl_label = "supervisorctl status, 100 programs"
-    if meta.get("ctl_fallback"):
-        ctl_label += " (Python's supervisorctl for both: ours not built yet)"
     row(f"{ctl_label}, median (ms)", "ctl_status_median", "lower", 10, 1)
     row(f"{ctl_label}, p99 (ms)", "ctl_status_p99", "lower", 10, 1)
     for n in (100, 500):
@@ -1156,7 +1139,7 @@ def header(meta):
 # Driver
 
 
-def run_once(i, args, res, meta, ctl):
+def run_once(i, args, res, meta):
     order = ("python", "ours") if i % 2 == 0 else ("ours", "python")
 
     def recorder(impl):
@@ -1176,19 +1159,17 @@ def run_once(i, args, res, meta, ctl):
             # the page cache and the disk hits all alike.
             steps = [
                 lambda: reference("cat", args, recorder("ref")),
-                lambda: [session_log(False)(impl, args, recorder(impl), ctl) for impl in order],
+                lambda: [session_log(False)(impl, args, recorder(impl)) for impl in order],
                 lambda: reference("pipe_read", args, recorder("ref")),
                 lambda: reference("splice", args, recorder("ref")),
-                lambda: [session_log(True)(impl, args, recorder(impl), ctl) for impl in order],
+                lambda: [session_log(True)(impl, args, recorder(impl)) for impl in order],
             ]
             for step in steps[i % 2 :] + steps[: i % 2]:
                 step()
         else:
             for impl in order:
-                session(impl, args, recorder(impl), ctl)
+                session(impl, args, recorder(impl))
         log(f"run {i + 1}/{args.runs}: {name} done in {time.monotonic() - t0:.1f} s")
-    if ctl.get("ours") is False:
-        meta["ctl_fallback"] = True
 
 
 def log(msg):
@@ -1285,11 +1266,10 @@ def main():
         "binary": args.binary,
     }
     res = {}
-    ctl = {}
     start = time.monotonic()
     try:
         for i in range(args.runs):
-            run_once(i, args, res, meta, ctl)
+            run_once(i, args, res, meta)
     except KeyboardInterrupt:
         log("interrupted; cleaning up")
         cleanup()
