@@ -8,18 +8,7 @@
 /// sign, ASCII digits with single underscores between them. `None` where
 /// Python raises, and also beyond `i64` (Python's ints have no limit).
 pub fn int(text: &str) -> Option<i64> {
-    let t = text.trim();
-    let (negative, digits) = match t.as_bytes().first()? {
-        b'-' => (true, &t[1..]),
-        b'+' => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty()
-        || !underscores_ok(digits)
-        || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'_')
-    {
-        return None;
-    }
+    let (negative, digits) = int_literal(text)?;
     let mut n: i64 = 0;
     for b in digits.bytes().filter(|&b| b != b'_') {
         let d = i64::from(b - b'0');
@@ -61,6 +50,33 @@ pub fn float(text: &str) -> Option<f64> {
         return None;
     }
     t.replace('_', "").parse().ok()
+}
+
+/// Python's `str.isspace()` for one character, which `str.split()` and
+/// the `\s` of text patterns use: Unicode White_Space plus the
+/// information separators U+001C to U+001F, which Rust does not count.
+pub fn is_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// Whether Python's `int(text)` succeeds, whatever the size of the number
+/// (`int` above gives up beyond 64 bits; Python does not).
+pub fn is_int(text: &str) -> bool {
+    int_literal(text).is_some()
+}
+
+/// The sign and digits of a decimal integer literal as `int()` reads it.
+fn int_literal(text: &str) -> Option<(bool, &str)> {
+    let t = text.trim();
+    let (negative, digits) = match t.as_bytes().first()? {
+        b'-' => (true, &t[1..]),
+        b'+' => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let ok = !digits.is_empty()
+        && underscores_ok(digits)
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'_');
+    ok.then_some((negative, digits))
 }
 
 /// Every `_` sits between two ASCII digits.
@@ -337,16 +353,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn space_is_str_isspace() {
+        // The characters Python's str.isspace() accepts below U+0100.
+        let python: Vec<char> = "\t\n\u{b}\u{c}\r\u{1c}\u{1d}\u{1e}\u{1f} \u{85}\u{a0}"
+            .chars()
+            .collect();
+        let ours: Vec<char> = (0..0x100u32)
+            .filter_map(char::from_u32)
+            .filter(|&c| is_space(c))
+            .collect();
+        assert_eq!(ours, python);
+        assert!(is_space('\u{3000}') && !is_space('\u{200b}'));
+    }
+
+    #[test]
     fn int_follows_python() {
         assert_eq!(int(" +1_0 "), Some(10));
         assert_eq!(int("-42"), Some(-42));
         assert_eq!(int("007"), Some(7));
         assert_eq!(int("-9223372036854775808"), Some(i64::MIN));
         assert_eq!(int("9223372036854775808"), None);
+        assert!(is_int("99999999999999999999") && is_int("-1_0"));
         for bad in [
             "", " ", "1_", "_1", "1__0", "0x10", "1.0", "--1", "+", "1 2",
         ] {
             assert_eq!(int(bad), None, "{bad:?}");
+            assert!(!is_int(bad), "{bad:?}");
         }
     }
 

@@ -255,6 +255,22 @@ const BAD_ARGUMENTS: &[(&str, i32, &str)] = &[
         1,
         "error: <class 'OverflowError'>, int exceeds XML-RPC limits",
     ),
+    // ... however many digits the number has (Python's ints have no limit).
+    (
+        "tail -99999999999999999999 echo",
+        1,
+        "error: <class 'OverflowError'>, int exceeds XML-RPC limits",
+    ),
+    (
+        "tail --9223372036854775808 echo",
+        1,
+        "error: <class 'OverflowError'>, int exceeds XML-RPC limits",
+    ),
+    (
+        "maintail -99999999999999999999",
+        1,
+        "error: <class 'OverflowError'>, int exceeds XML-RPC limits",
+    ),
     ("start", 2, "Error: start requires a process name"),
     ("stop", 1, "Error: stop requires a process name"),
     ("restart", 1, "Error: restart requires a process name"),

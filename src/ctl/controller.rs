@@ -16,6 +16,7 @@ use super::client::{CallError, Server};
 use super::follow::{self, CtrlC, Input, Woke};
 use super::help;
 use crate::faults;
+use crate::pytext;
 use crate::xmlrpc::Value;
 
 /// LSB init-script exit statuses, as 4.3 names them.
@@ -95,21 +96,17 @@ fn array(v: Value) -> Vec<Value> {
     }
 }
 
-/// Python's `str.isspace()`: Unicode white space plus the four ASCII
-/// separators (FS, GS, RS, US) Rust does not count.
-fn is_py_space(c: char) -> bool {
-    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
-}
-
 /// Python's `str.split()` of a command's argument text.
 fn words(arg: &str) -> Vec<&str> {
-    arg.split(is_py_space).filter(|w| !w.is_empty()).collect()
+    arg.split(pytext::is_space)
+        .filter(|w| !w.is_empty())
+        .collect()
 }
 
 /// Python's `cmd.Cmd.parseline`: `(command, argument, line)`, the command
 /// being the leading identifier characters (`?x` is `help x`).
 fn parseline(line: &str) -> (Option<String>, String, String) {
-    let mut line = line.trim_matches(is_py_space).to_string();
+    let mut line = line.trim_matches(pytext::is_space).to_string();
     if line.is_empty() {
         return (None, String::new(), line);
     }
@@ -122,7 +119,7 @@ fn parseline(line: &str) -> (Option<String>, String, String) {
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .unwrap_or(line.len());
     let cmd = line[..end].to_string();
-    let arg = line[end..].trim_matches(is_py_space).to_string();
+    let arg = line[end..].trim_matches(pytext::is_space).to_string();
     (Some(cmd), arg, line)
 }
 
@@ -749,24 +746,20 @@ impl Controller {
                 (args[0], channel)
             }
         };
-        let mut bytes = Some(1600);
-        if let Some(m) = modifier {
-            let what = &m[1..];
-            if what == "f" {
-                bytes = None;
-            } else {
-                match crate::config::values::py_int(what) {
-                    Some(n) => bytes = Some(n),
-                    None => {
-                        self.output(&format!("Error: bad argument {m}"));
-                        self.exitstatus = exit::GENERIC;
-                        return Ok(());
-                    }
-                }
+        let offset = match modifier.map(|m| &m[1..]) {
+            None => Some(Ok(Value::Int(-DEFAULT_TAIL))),
+            Some("f") => {
+                self.follow(&format!("/logtail/{name}/{channel}"));
+                return Ok(());
             }
-        }
-        let Some(bytes) = bytes else {
-            self.follow(&format!("/logtail/{name}/{channel}"));
+            Some(what) => back_from_end(what),
+        };
+        let Some(offset) = offset else {
+            self.output(&format!(
+                "Error: bad argument {}",
+                modifier.unwrap_or_default()
+            ));
+            self.exitstatus = exit::GENERIC;
             return Ok(());
         };
         self.check_encoding();
@@ -775,8 +768,7 @@ impl Controller {
         } else {
             "readProcessStderrLog"
         };
-        let offset = xmlrpc_int(-bytes)?;
-        match self.call(method, &[Value::str(name), offset, Value::Int(0)]) {
+        match self.call(method, &[Value::str(name), offset?, Value::Int(0)]) {
             Ok(v) => self.output(v.as_str().unwrap_or_default()),
             Err(e) => self.log_fault(e, name, true)?,
         }
@@ -788,16 +780,16 @@ impl Controller {
             return Ok(());
         }
         let args = words(arg);
-        let bytes = match args.as_slice() {
-            [] => 1600,
+        let offset = match args.as_slice() {
+            [] => Ok(Value::Int(-DEFAULT_TAIL)),
             [a] => {
                 let what = a.strip_prefix('-');
                 if what == Some("f") {
                     self.follow("/mainlogtail");
                     return Ok(());
                 }
-                match what.and_then(crate::config::values::py_int) {
-                    Some(n) => n,
+                match what.and_then(back_from_end) {
+                    Some(offset) => offset,
                     None => {
                         self.output(&format!("Error: bad argument {a}"));
                         self.exitstatus = exit::GENERIC;
@@ -810,8 +802,7 @@ impl Controller {
                 return Ok(());
             }
         };
-        let offset = xmlrpc_int(-bytes)?;
-        match self.call("readLog", &[offset, Value::Int(0)]) {
+        match self.call("readLog", &[offset?, Value::Int(0)]) {
             Ok(v) => self.output(v.as_str().unwrap_or_default()),
             Err(e) => self.log_fault(e, "supervisord", false)?,
         }
@@ -1239,14 +1230,25 @@ fn unknown_result(code: i64, name: &str) -> CallError {
 }
 
 /// An XML-RPC `int` (32 bits, as Python's marshaller checks).
-fn xmlrpc_int(n: i64) -> Result<Value> {
-    if i32::try_from(n).is_err() {
-        return Err(CallError::Python(
-            "OverflowError",
-            "int exceeds XML-RPC limits".into(),
-        ));
+/// How many bytes tail and maintail show without a `-N`.
+const DEFAULT_TAIL: i64 = 1600;
+
+/// The `-int(what)` offset 4.3's tail and maintail send: `None` when
+/// `int()` refuses the text (4.3's "bad argument"), the marshaller's
+/// OverflowError when the number is a good one beyond XML-RPC's 32 bits,
+/// however many digits it has.
+fn back_from_end(what: &str) -> Option<Result<Value>> {
+    if !pytext::is_int(what) {
+        return None;
     }
-    Ok(Value::Int(n))
+    let offset = pytext::int(what)
+        .and_then(i64::checked_neg)
+        .and_then(|n| i32::try_from(n).ok());
+    Some(
+        offset
+            .map(|n| Value::Int(n.into()))
+            .ok_or_else(|| CallError::Python("OverflowError", "int exceeds XML-RPC limits".into())),
+    )
 }
 
 /// `str()` of a Python `xmlrpc.client.Fault`.
@@ -1393,8 +1395,24 @@ mod tests {
         assert_eq!(py_str(&Value::Nil), "None");
         assert_eq!(py_str(&Value::Double(1.5)), "1.5");
         assert_eq!(py_str(&Value::Int(3)), "3");
-        assert!(xmlrpc_int(3_000_000_000).is_err());
-        assert!(xmlrpc_int(-2_147_483_648).is_ok());
+    }
+
+    #[test]
+    fn tail_offsets_are_minus_python_ints_within_32_bits() {
+        let offset = |w: &str| back_from_end(w).map(|r| r.ok());
+        assert_eq!(offset("1600"), Some(Some(Value::Int(-1600))));
+        assert_eq!(offset("1_0"), Some(Some(Value::Int(-10))));
+        assert_eq!(offset("2147483648"), Some(Some(Value::Int(-2_147_483_648))));
+        for overflow in [
+            "2147483649",
+            "-2147483648",
+            "99999999999999999999",
+            "-9223372036854775808",
+        ] {
+            assert_eq!(offset(overflow), Some(None), "{overflow}");
+        }
+        assert_eq!(offset("x"), None);
+        assert_eq!(offset("1x"), None);
     }
 
     #[test]

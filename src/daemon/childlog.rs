@@ -106,12 +106,6 @@ pub fn create_auto_log(
     ))
 }
 
-/// Python's `\s` for text patterns (`str.isspace`): Unicode White_Space
-/// plus the information separators U+001C to U+001F.
-fn is_python_space(c: char) -> bool {
-    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
-}
-
 /// True when `name` is one of our AUTO logs (or a rotated backup of one):
 /// 4.3's `re.match(r'.+?---<identifier>-\S+\.log\.{0,1}\d{0,4}', name)`.
 /// The optional tail can match nothing and `re.match` anchors only the
@@ -127,7 +121,7 @@ pub fn is_auto_log_name(name: &str, identifier: &str) -> bool {
     (1..=first_newline).any(|start| {
         name.is_char_boundary(start) && name[start..].starts_with(&marker) && {
             let rest = &name[start + marker.len()..];
-            let word_end = rest.find(is_python_space).unwrap_or(rest.len());
+            let word_end = rest.find(crate::pytext::is_space).unwrap_or(rest.len());
             let mut after_first = rest[..word_end].chars();
             after_first.next().is_some() && after_first.as_str().contains(".log")
         }
