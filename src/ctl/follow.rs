@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 
-use super::client::{CallError, LogStream, Server};
+use super::client::{LogStream, Server};
 
 /// Write end of the pipe the SIGINT handler writes to, or -1.
 static INTERRUPT_PIPE: AtomicI32 = AtomicI32::new(-1);
@@ -82,10 +82,6 @@ pub fn open(server: &Server, path: &str) -> Option<LogStream> {
         Ok(Ok(stream)) => Some(stream),
         Ok(Err(status)) => {
             eprintln!("{url} Cannot read, status code {status}");
-            None
-        }
-        Err(e @ CallError::Http(..)) | Err(e @ CallError::Fault(_)) => {
-            eprintln!("{url} Cannot read, error: {}", e.python());
             None
         }
         Err(e) => {

@@ -14,6 +14,7 @@
 //! Where Python would refuse a value (an int beyond 32 bits, `None`
 //! without `allow_none`) we write it anyway; callers decide what to send.
 
+use super::reader::is_xml_char;
 use super::value::{Fault, Value};
 use crate::pytext;
 
@@ -125,7 +126,7 @@ fn write_value(out: &mut String, value: &Value) {
 /// forbids written as U+FFFD.
 fn escape_into(out: &mut String, s: &str) {
     let mut rest = s;
-    while let Some(i) = rest.find(|c: char| matches!(c, '&' | '<' | '>') || forbidden(c)) {
+    while let Some(i) = rest.find(|c: char| matches!(c, '&' | '<' | '>') || !is_xml_char(c)) {
         out.push_str(&rest[..i]);
         let c = rest[i..].chars().next().expect("find gave a char boundary");
         out.push_str(match c {
@@ -137,11 +138,6 @@ fn escape_into(out: &mut String, s: &str) {
         rest = &rest[i + c.len_utf8()..];
     }
     out.push_str(rest);
-}
-
-/// A character XML 1.0 has no way to carry.
-fn forbidden(c: char) -> bool {
-    matches!(c, '\0'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
 }
 
 #[cfg(test)]
