@@ -565,6 +565,42 @@ fn restart_over_rpc_refuses_a_broken_config_and_applies_a_good_one() {
     assert!(ok, "{}", d.main_log());
 }
 
+/// A restart requested inside a multicall, after an entry that waited,
+/// is carried out from the loop's re-check of parked calls rather than
+/// from the call's arrival: it must still restart, not shut down.
+#[test]
+fn restart_after_a_waiting_multicall_entry_restarts() {
+    let (d, sock) = rpc_daemon("rpc-multicall-restart");
+    d.wait_log("success: ticker");
+    let entry = |method: &str, params: &str| {
+        format!(
+            "<value><struct><member><name>methodName</name><value><string>{method}</string></value></member>\
+             <member><name>params</name><value><array><data>{params}</data></array></value></member></struct></value>"
+        )
+    };
+    let body = format!(
+        "<?xml version='1.0'?>\n<methodCall><methodName>system.multicall</methodName><params><param><value><array><data>{}{}</data></array></value></param></params></methodCall>\n",
+        entry(
+            "supervisor.stopProcess",
+            "<value><string>ticker</string></value><value><boolean>1</boolean></value>"
+        ),
+        entry("supervisor.restart", "")
+    );
+    let r = post(&mut *connect_unix(&sock), &body, "");
+    assert_eq!(
+        r.body.matches("<boolean>1</boolean>").count(),
+        2,
+        "{}",
+        r.body
+    );
+    d.wait_count("supervisord started with pid", 2);
+    let ok = crate::util::wait_for(LIMIT, || {
+        UnixStream::connect(&sock).is_ok()
+            && call(&sock, "supervisor.getState").body.contains("RUNNING")
+    });
+    assert!(ok, "{}", d.main_log());
+}
+
 #[test]
 fn a_waiting_stop_reports_every_two_seconds_as_4_3_does() {
     let conf = format!(

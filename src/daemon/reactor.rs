@@ -78,7 +78,6 @@ impl Reactor {
         http: &HttpFront,
         reload: &dyn Fn() -> Result<ServerConfig, ConfigError>,
     ) -> Outcome {
-        let mut restart_to: Option<(ServerConfig, MainLog)> = None;
         let mut api = Rpc::new(&sup.cfg);
         let mut shutdown_checked = u64::MAX;
         http.set_trace(sup.log.enabled(Level::Trace));
@@ -120,15 +119,12 @@ impl Reactor {
                         }
                     }
                 }
-                if let Some(next) = api.take_restart() {
-                    restart_to = Some(next);
-                }
             }
             // Reaping waits for SIGCHLD: the self-pipe never loses one, and
             // a wake-up for child output then costs no waitpid call.
             let child_quit = signals.contains(&libc::SIGCHLD);
             for sig in signals {
-                self.on_signal(sig, sup, reload, &mut restart_to);
+                self.on_signal(sig, sup, reload);
             }
             if child_quit {
                 sup.reap();
@@ -142,7 +138,7 @@ impl Reactor {
             shutdown_checked = sup.generation;
             if sup.mood != Mood::Running && stepped && sup.shutdown_step() {
                 api.abandon_all();
-                return match (sup.mood, restart_to.take()) {
+                return match (sup.mood, sup.restart_to.take()) {
                     (Mood::Restarting, Some((cfg, log))) => Outcome::Restart(Box::new(cfg), log),
                     _ => Outcome::Shutdown,
                 };
@@ -155,7 +151,6 @@ impl Reactor {
         sig: i32,
         sup: &mut Supervisor,
         reload: &dyn Fn() -> Result<ServerConfig, ConfigError>,
-        restart_to: &mut Option<(ServerConfig, MainLog)>,
     ) {
         let name = signame(sig);
         match sig {
@@ -177,27 +172,7 @@ impl Reactor {
                     Level::Warn,
                     &format!("received {name} indicating restart request"),
                 );
-                // Unlike 4.3, a configuration that no longer loads (or whose
-                // main log cannot be opened) does not take everything down:
-                // it is checked before anything stops, and refused.
-                match rpc::prepare_restart(reload) {
-                    Ok(next) => {
-                        *restart_to = Some(next);
-                        sup.set_mood(Mood::Restarting);
-                    }
-                    Err(why) => {
-                        let msg = if sup.mood == Mood::Restarting {
-                            format!(
-                                "this restart request is refused; the restart under way continues with the configuration read before: {why}"
-                            )
-                        } else {
-                            format!(
-                                "restart refused, still running on the previous configuration: {why}"
-                            )
-                        };
-                        sup.log(Level::Error, &msg);
-                    }
-                }
+                let _ = sup.request_restart(rpc::prepare_restart(reload));
             }
             libc::SIGCHLD => {
                 sup.log(

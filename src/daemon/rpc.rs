@@ -349,8 +349,6 @@ pub struct Rpc {
     namespaces: Vec<String>,
     parked: Vec<Parked>,
     parsed: Vec<ParsedGroup>,
-    /// A restart accepted by `supervisor.restart`, for the reactor.
-    restart_to: Option<(ServerConfig, MainLog)>,
     /// The supervisor's generation when parked calls were last checked.
     checked: u64,
 }
@@ -388,14 +386,8 @@ impl Rpc {
                     resolved: true,
                 })
                 .collect(),
-            restart_to: None,
             checked: 0,
         }
-    }
-
-    /// A restart `supervisor.restart` accepted, if any.
-    pub fn take_restart(&mut self) -> Option<(ServerConfig, MainLog)> {
-        self.restart_to.take()
     }
 
     /// Answers a call now, or parks it.
@@ -626,19 +618,9 @@ impl Rpc {
                 sup.set_mood(Mood::Shutdown);
                 now(Value::Bool(true))
             }
-            "restart" => match prepare_restart(reload) {
-                Ok(next) => {
-                    self.restart_to = Some(next);
-                    sup.set_mood(Mood::Restarting);
-                    now(Value::Bool(true))
-                }
-                Err(why) => {
-                    let msg = format!(
-                        "restart refused, still running on the previous configuration: {why}"
-                    );
-                    sup.log(Level::Error, &msg);
-                    Err(fault(CANT_REREAD, why))
-                }
+            "restart" => match sup.request_restart(prepare_restart(reload)) {
+                Ok(()) => now(Value::Bool(true)),
+                Err(why) => Err(fault(CANT_REREAD, why)),
             },
             "getProcessInfo" => {
                 let name = str_arg(&p[0])?;

@@ -115,6 +115,9 @@ pub struct Supervisor {
     pub cfg: ServerConfig,
     pub log: MainLog,
     pub mood: Mood,
+    /// The configuration (and its open main log) a restart under way
+    /// starts again on, checked before anything stopped.
+    pub restart_to: Option<(ServerConfig, MainLog)>,
     pub groups: Vec<Group>,
     pub procs: BTreeMap<u64, Managed>,
     registry: Registry,
@@ -167,6 +170,7 @@ impl Supervisor {
             backlog: Vec::new(),
             buf: vec![0; READ_CHUNK + PAGE],
             stopping: None,
+            restart_to: None,
             forked: Vec::new(),
             batch_spawns: false,
             generation: 0,
@@ -837,6 +841,37 @@ impl Supervisor {
             self.mood = mood;
             self.generation += 1;
             self.reschedule_all();
+        }
+    }
+
+    /// A restart request, from SIGHUP or the API, with the next
+    /// configuration already loaded and its main log open
+    /// (`rpc::prepare_restart`). Refused, the daemon goes on as it is and
+    /// says so; the reason is returned for the API's fault.
+    pub fn request_restart(
+        &mut self,
+        prepared: Result<(ServerConfig, MainLog), String>,
+    ) -> Result<(), String> {
+        match prepared {
+            Ok(next) => {
+                self.restart_to = Some(next);
+                self.set_mood(Mood::Restarting);
+                Ok(())
+            }
+            Err(why) => {
+                // Unlike 4.3, a configuration that no longer loads (or
+                // whose main log cannot be opened) does not take
+                // everything down: it is checked before anything stops.
+                let msg = if self.mood == Mood::Restarting {
+                    format!(
+                        "this restart request is refused; the restart under way continues with the configuration read before: {why}"
+                    )
+                } else {
+                    format!("restart refused, still running on the previous configuration: {why}")
+                };
+                self.log(Level::Error, &msg);
+                Err(why)
+            }
         }
     }
 
