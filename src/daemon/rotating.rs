@@ -180,16 +180,24 @@ fn hold_open(path: &Path) -> Option<File> {
     file.metadata().ok()?.is_file().then_some(file)
 }
 
-/// Closes the last handle of a rotated-out backup on a short-lived thread.
-/// Freeing a 50 MB file's pages and blocks took the kernel 6-8 ms per
-/// rotation on ext4, time the reactor would otherwise spend with every
-/// child's output and every API call waiting (bench/README.md). Should no
-/// thread start, the handle is closed here, as the unlink would have.
+/// Closes the last handle of a rotated-out backup, on a short-lived thread
+/// when the file is big. Freeing a 50 MB file's pages and blocks took the
+/// kernel 6-8 ms per rotation on ext4, time the reactor would otherwise
+/// spend with every child's output and every API call waiting
+/// (bench/README.md); a small file is freed faster than a thread starts.
+/// Should no thread start, the handle is closed here, as the unlink would
+/// have.
 fn release_elsewhere(file: File) {
+    if file.metadata().map_or(true, |m| m.len() < RELEASE_ON_A_THREAD) {
+        return;
+    }
     let _ = std::thread::Builder::new()
         .name("log-release".into())
         .spawn(move || drop(file));
 }
+
+/// The size from which a rotated-out backup is freed off the loop.
+const RELEASE_ON_A_THREAD: u64 = 1 << 20;
 
 /// 4.3's `removeAndRename`: replace `to` with `from`; either one already
 /// being gone is fine (a cleanup script may have been there first).
