@@ -482,22 +482,12 @@ impl Rpc {
         params: &[Value],
     ) -> Answer {
         // 4.3's traverse(): exactly `namespace.method`, nothing private.
-        let Some((ns, name)) = method.split_once('.') else {
+        // No table name holds a dot or starts with `_` (4.3's private
+        // methods), so those are unknown here too.
+        let Some(spec) = self.spec(method) else {
             return Err(bare(UNKNOWN_METHOD)).into();
         };
-        if name.contains('.') || name.starts_with('_') {
-            return Err(bare(UNKNOWN_METHOD)).into();
-        }
-        let table = if ns == "system" {
-            SYSTEM
-        } else if self.namespaces.iter().any(|n| n == ns) {
-            SUPERVISOR
-        } else {
-            return Err(bare(UNKNOWN_METHOD)).into();
-        };
-        let Some(spec) = table.iter().find(|s| s.name == name) else {
-            return Err(bare(UNKNOWN_METHOD)).into();
-        };
+        let (ns, name) = (method.split_once('.').unwrap_or_default().0, spec.name);
         let max = spec.sig.len() - 1;
         if params.len() > max || params.len() < max - spec.optional {
             return Err(bare(INCORRECT_PARAMETERS)).into();
