@@ -188,7 +188,10 @@ fn hold_open(path: &Path) -> Option<File> {
 /// Should no thread start, the handle is closed here, as the unlink would
 /// have.
 fn release_elsewhere(file: File) {
-    if file.metadata().map_or(true, |m| m.len() < RELEASE_ON_A_THREAD) {
+    if file
+        .metadata()
+        .map_or(true, |m| m.len() < RELEASE_ON_A_THREAD)
+    {
         return;
     }
     let _ = std::thread::Builder::new()

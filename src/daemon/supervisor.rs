@@ -896,24 +896,21 @@ impl Supervisor {
                 continue;
             };
             let members = g.members.clone();
-            if members
-                .iter()
-                .all(|id| self.procs[id].proc.state.is_stopped())
-            {
-                self.stopping.as_mut().map(|s| s.groups.pop());
-                continue;
+            let all_stopped = |sup: &Self| {
+                members
+                    .iter()
+                    .all(|id| sup.procs[id].proc.state.is_stopped())
+            };
+            if !all_stopped(self) {
+                self.stop_all(&members);
+                // A group can be stopped on the spot (BACKOFF gives up):
+                // then the next one is signalled now, not at the next
+                // wake-up.
+                if !all_stopped(self) {
+                    break;
+                }
             }
-            self.stop_all(&members);
-            // A group can be stopped on the spot (BACKOFF gives up): then
-            // the next one is signalled now, not at the next wake-up.
-            if members
-                .iter()
-                .all(|id| self.procs[id].proc.state.is_stopped())
-            {
-                self.stopping.as_mut().map(|s| s.groups.pop());
-                continue;
-            }
-            break;
+            self.stopping.as_mut().map(|s| s.groups.pop());
         }
         let unstopped: Vec<u64> = self
             .groups
